@@ -1,0 +1,1 @@
+//! classify (skeleton; being written)

@@ -1,0 +1,1 @@
+//! lpm (skeleton; being written)
