@@ -1,0 +1,53 @@
+# op25b — the two commands of the quick start are `make demo` and `make test`.
+# Each installs what it needs (Debian packages) when missing, then builds.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+# Debian packages the build and the tests need. Idempotent: only missing ones are installed.
+BUILD_DEPS := libdpdk-dev dpdk libclang-dev clang pkg-config
+TEST_DEPS  := $(BUILD_DEPS) dpdk-dev tshark iproute2 ethtool
+DEMO_DIR   := target/demo
+# Each DPDK process gets its own runtime directory (no shared config with other runs).
+EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo-$$$$ --log-level=*:warning
+
+.PHONY: all build demo test deps-build deps-test lint fixtures clean
+
+all: build
+
+deps-build:
+	@bash .ci/install-deps $(BUILD_DEPS)
+
+deps-test:
+	@bash .ci/install-deps $(TEST_DEPS)
+
+build: deps-build
+	$(CARGO) build --release --workspace --bins
+
+# Replays the bundled pcaps (subscriber side and core side) through op25bd on
+# virtual devices, with configs/example.yaml, and prints what it did.
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	@echo "== op25bd: replaying pcap-fixtures/mixed-access.pcap (subscribers) and mixed-core.pcap (core)"
+	./target/release/op25bd $(EAL_VDEV) \
+	  --vdev=net_pcap0,rx_pcap=pcap-fixtures/mixed-access.pcap,tx_pcap=$(DEMO_DIR)/to-access.pcap \
+	  --vdev=net_pcap1,rx_pcap=pcap-fixtures/mixed-core.pcap,tx_pcap=$(DEMO_DIR)/to-core.pcap \
+	  -- --config configs/example.yaml --pair 0:1 --idle-exit-ms 300 --stats-json $(DEMO_DIR)/stats.json
+	@echo "== written: $(DEMO_DIR)/to-core.pcap (forwarded toward the core), $(DEMO_DIR)/to-access.pcap (toward subscribers, incl. replies)"
+	@echo "== stats: $$(cat $(DEMO_DIR)/stats.json)"
+
+lint: deps-build
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# All tests: format, lints, unit/property/integration tests (DPDK tests each run in
+# their own process), then the release-mode tests of the large tables.
+test: deps-test lint
+	$(CARGO) test --workspace
+	$(CARGO) test --release --workspace -- --ignored
+
+# Regenerates the bundled fixtures (deterministic: the committed files must not change).
+fixtures:
+	$(CARGO) run -q -p op25b-bench --bin op25b-gen -- --out pcap-fixtures
+
+clean:
+	$(CARGO) clean
