@@ -1,1 +1,19 @@
-//! classify (skeleton; being written)
+//! Everything an op25b worker does to a packet, with no DPDK dependency.
+//!
+//! - [`wire`]: smoltcp-style checked views over Ethernet, VLAN tags, PPPoE,
+//!   IPv4, IPv6 (with extension headers), TCP and ICMP.
+//! - [`parse`]: one frame to a small `Copy` summary, [`Parsed`].
+//! - [`verdict`]: the policy decision for a whole burst, stage by stage, and a
+//!   plain per-packet reference.
+//! - [`reply`]: RST and ICMP replies built into a caller-provided buffer.
+//!
+//! Nothing here allocates, locks or panics on any input.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod parse;
+pub mod reply;
+pub mod wire;
+
+pub use parse::{parse, Family, Fragment, Outcome, Parsed, TcpInfo, UnparsedReason};
