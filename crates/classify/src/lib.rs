@@ -14,6 +14,11 @@
 
 pub mod parse;
 pub mod reply;
+pub mod verdict;
 pub mod wire;
 
 pub use parse::{parse, Family, Fragment, Outcome, Parsed, TcpInfo, UnparsedReason};
+pub use reply::{build_icmp, build_reply, build_rst, ReplyKind};
+pub use verdict::{
+    classify_burst, classify_one, Direction, DropReason, ForwardReason, Verdict, MAX_BURST,
+};
