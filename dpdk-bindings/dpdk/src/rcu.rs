@@ -1,0 +1,237 @@
+//! Quiescent-state-based RCU (`rte_rcu_qsbr`).
+//!
+//! The control core publishes a new table (an atomic pointer swap), takes a
+//! token with [`Qsbr::start`], and frees the old table once
+//! [`Qsbr::check`] says every registered reader has passed a quiescent state
+//! since. Each worker registers once ([`Qsbr::reader`]) and calls
+//! [`QsbrReader::quiescent`] once per poll-loop iteration, at a point where it
+//! holds no reference into the tables.
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use dpdk_sys as sys;
+
+use crate::error::{Error, Result};
+
+/// A token from [`Qsbr::start`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Token(pub u64);
+
+/// A QSBR variable for up to `max_threads` reader threads, shareable through
+/// an `Arc` between the control core and the workers.
+///
+/// Its memory comes from the Rust allocator (cache-line aligned, zeroed, of
+/// `rte_rcu_qsbr_get_memsize` bytes), so it needs no EAL memory; the EAL need
+/// not even be running.
+pub struct Qsbr {
+    v: NonNull<sys::rte_rcu_qsbr>,
+    layout: Layout,
+    max_threads: u32,
+}
+
+// SAFETY: rte_rcu_qsbr is built for concurrent use: register/unregister and
+// online/offline update bitmaps and counters with atomic operations, each
+// reader writes only its own counter slot, and start/check read atomically.
+// Every thread id is bounds-checked here before it reaches DPDK.
+unsafe impl Send for Qsbr {}
+// SAFETY: see Send; all methods take &self.
+unsafe impl Sync for Qsbr {}
+
+impl std::fmt::Debug for Qsbr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Qsbr").field("max_threads", &self.max_threads).finish()
+    }
+}
+
+impl Qsbr {
+    /// A QSBR variable for reader ids `0..max_threads`.
+    pub fn new(max_threads: u32) -> Result<Qsbr> {
+        const OP: &str = "Qsbr::new";
+        if max_threads == 0 {
+            return Err(Error::invalid(OP, "max_threads must be at least 1"));
+        }
+        // SAFETY: pure size computation.
+        let size = unsafe { sys::rte_rcu_qsbr_get_memsize(max_threads) };
+        if size <= 1 {
+            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_get_memsize({max_threads})")));
+        }
+        let layout = Layout::from_size_align(size, sys::RTE_CACHE_LINE_SIZE as usize)
+            .map_err(|e| Error::invalid(OP, format!("bad layout for {size} bytes: {e}")))?;
+        // SAFETY: size > 1, so the layout is not zero-sized.
+        let p = unsafe { alloc_zeroed(layout) };
+        let v = NonNull::new(p.cast::<sys::rte_rcu_qsbr>())
+            .ok_or_else(|| Error::invalid(OP, format!("out of memory allocating {size} bytes")))?;
+        // SAFETY: v points at `size` zeroed, cache-line-aligned bytes, as
+        // rte_rcu_qsbr_init requires.
+        let ret = unsafe { sys::rte_rcu_qsbr_init(v.as_ptr(), max_threads) };
+        if ret != 0 {
+            let err = Error::from_rte_errno(format!("rte_rcu_qsbr_init({max_threads})"));
+            // SAFETY: allocated above with this layout, not shared.
+            unsafe { dealloc(p, layout) };
+            return Err(err);
+        }
+        Ok(Qsbr { v, layout, max_threads })
+    }
+
+    /// Reader ids are `0..max_threads()`.
+    pub fn max_threads(&self) -> u32 {
+        self.max_threads
+    }
+
+    fn check_id(&self, op: &'static str, id: u32) -> Result<()> {
+        if id < self.max_threads {
+            Ok(())
+        } else {
+            Err(Error::invalid(op, format!("reader id {id} is out of range 0..{}", self.max_threads)))
+        }
+    }
+
+    /// Registers reader `id` (it is then waited for once online).
+    pub fn thread_register(&self, id: u32) -> Result<()> {
+        self.check_id("Qsbr::thread_register", id)?;
+        // SAFETY: valid variable, id in range.
+        let ret = unsafe { sys::rte_rcu_qsbr_thread_register(self.v.as_ptr(), id) };
+        if ret != 0 {
+            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_thread_register({id})")));
+        }
+        Ok(())
+    }
+
+    /// Unregisters reader `id`.
+    pub fn thread_unregister(&self, id: u32) -> Result<()> {
+        self.check_id("Qsbr::thread_unregister", id)?;
+        // SAFETY: valid variable, id in range.
+        let ret = unsafe { sys::rte_rcu_qsbr_thread_unregister(self.v.as_ptr(), id) };
+        if ret != 0 {
+            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_thread_unregister({id})")));
+        }
+        Ok(())
+    }
+
+    /// Reader `id` starts reading shared data (writers wait for it again).
+    pub fn thread_online(&self, id: u32) -> Result<()> {
+        self.check_id("Qsbr::thread_online", id)?;
+        // SAFETY: valid variable, id in range.
+        unsafe { sys::rte_rcu_qsbr_thread_online(self.v.as_ptr(), id) };
+        Ok(())
+    }
+
+    /// Reader `id` stops reading shared data for a while (writers stop
+    /// waiting for it), e.g. before blocking.
+    pub fn thread_offline(&self, id: u32) -> Result<()> {
+        self.check_id("Qsbr::thread_offline", id)?;
+        // SAFETY: valid variable, id in range.
+        unsafe { sys::rte_rcu_qsbr_thread_offline(self.v.as_ptr(), id) };
+        Ok(())
+    }
+
+    /// Reader `id` reports a quiescent state. Prefer [`QsbrReader::quiescent`]
+    /// in loops: it needs no range check.
+    #[inline]
+    pub fn quiescent(&self, id: u32) -> Result<()> {
+        self.check_id("Qsbr::quiescent", id)?;
+        // SAFETY: valid variable, id in range.
+        unsafe { sys::rte_rcu_qsbr_quiescent(self.v.as_ptr(), id) };
+        Ok(())
+    }
+
+    /// Starts a grace period: readers online now must report a quiescent
+    /// state before [`Qsbr::check`] with this token succeeds.
+    pub fn start(&self) -> Token {
+        // SAFETY: valid variable.
+        Token(unsafe { sys::rte_rcu_qsbr_start(self.v.as_ptr()) })
+    }
+
+    /// Whether every registered online reader has passed a quiescent state
+    /// since `token`. With `wait`, spins until they have (forever if an
+    /// online reader never reports).
+    pub fn check(&self, token: Token, wait: bool) -> bool {
+        // SAFETY: valid variable.
+        unsafe { sys::rte_rcu_qsbr_check(self.v.as_ptr(), token.0, wait) == 1 }
+    }
+
+    /// `start` + `check(wait = true)`. A reader calling this passes its own
+    /// id so that it does not wait for itself.
+    pub fn synchronize(&self, own_reader_id: Option<u32>) -> Result<()> {
+        let id = match own_reader_id {
+            Some(id) => {
+                self.check_id("Qsbr::synchronize", id)?;
+                id
+            }
+            None => sys::RTE_QSBR_THRID_INVALID,
+        };
+        // SAFETY: valid variable; id in range or the "not a reader" value.
+        unsafe { sys::rte_rcu_qsbr_synchronize(self.v.as_ptr(), id) };
+        Ok(())
+    }
+
+    /// Registers reader `id`, puts it online, and returns a handle that
+    /// reports quiescent states without checks and goes offline and
+    /// unregisters when dropped.
+    pub fn reader(self: &Arc<Self>, id: u32) -> Result<QsbrReader> {
+        self.thread_register(id)?;
+        self.thread_online(id)?;
+        Ok(QsbrReader { qsbr: Arc::clone(self), id })
+    }
+
+    /// The raw pointer, e.g. for `rte_*_rcu_qsbr_add` APIs.
+    pub fn as_ptr(&self) -> *mut sys::rte_rcu_qsbr {
+        self.v.as_ptr()
+    }
+}
+
+impl Drop for Qsbr {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout; no reader handle
+        // exists (each holds an Arc), so nothing uses the memory any more.
+        unsafe { dealloc(self.v.as_ptr().cast::<u8>(), self.layout) }
+    }
+}
+
+/// One registered, online reader of a [`Qsbr`]; give it to the worker.
+#[derive(Debug)]
+pub struct QsbrReader {
+    qsbr: Arc<Qsbr>,
+    id: u32,
+}
+
+impl QsbrReader {
+    /// The reader id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The variable it belongs to.
+    pub fn qsbr(&self) -> &Arc<Qsbr> {
+        &self.qsbr
+    }
+
+    /// Reports a quiescent state (once per poll-loop iteration).
+    #[inline]
+    pub fn quiescent(&self) {
+        // SAFETY: the id was range-checked when the reader was created.
+        unsafe { sys::rte_rcu_qsbr_quiescent(self.qsbr.v.as_ptr(), self.id) }
+    }
+
+    /// Goes offline (before blocking or sleeping).
+    pub fn offline(&self) {
+        // SAFETY: id range-checked at creation.
+        unsafe { sys::rte_rcu_qsbr_thread_offline(self.qsbr.v.as_ptr(), self.id) }
+    }
+
+    /// Comes back online (before touching shared data again).
+    pub fn online(&self) {
+        // SAFETY: id range-checked at creation.
+        unsafe { sys::rte_rcu_qsbr_thread_online(self.qsbr.v.as_ptr(), self.id) }
+    }
+}
+
+impl Drop for QsbrReader {
+    fn drop(&mut self) {
+        self.offline();
+        // Unregistering an id in range cannot fail.
+        let _ = self.qsbr.thread_unregister(self.id);
+    }
+}
