@@ -26,7 +26,8 @@ const OPAQUE_TYPES: &[&str] = &[
 ];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let csrc = manifest_dir.join("csrc");
 
@@ -34,7 +35,12 @@ fn main() {
         println!("cargo:rerun-if-changed={}", csrc.join(f).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
-    for var in ["PKG_CONFIG", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"] {
+    for var in [
+        "PKG_CONFIG",
+        "PKG_CONFIG_PATH",
+        "PKG_CONFIG_LIBDIR",
+        "PKG_CONFIG_SYSROOT_DIR",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
 
@@ -138,7 +144,11 @@ fn pkg_config_tokens(args: &[&str]) -> Vec<String> {
     let out = Command::new(&pkg_config)
         .args(args)
         .output()
-        .unwrap_or_else(|e| fail(&format!("cannot run `{pkg_config}`: {e}. Install it: `apt-get install pkg-config`")));
+        .unwrap_or_else(|e| {
+            fail(&format!(
+                "cannot run `{pkg_config}`: {e}. Install it: `apt-get install pkg-config`"
+            ))
+        });
     if !out.status.success() {
         fail(&format!(
             "`{pkg_config} {}` failed: {}. Install `libdpdk-dev`.",
@@ -178,13 +188,23 @@ fn emit_link_directives(libs: &[String]) {
     let mut it = libs.iter();
     while let Some(tok) = it.next() {
         if let Some(dir) = tok.strip_prefix("-L") {
-            let dir = if dir.is_empty() { it.next().map(String::as_str).unwrap_or("") } else { dir };
+            let dir = if dir.is_empty() {
+                it.next().map(String::as_str).unwrap_or("")
+            } else {
+                dir
+            };
             println!("cargo:rustc-link-search=native={dir}");
         } else if let Some(name) = tok.strip_prefix("-l") {
-            let name = if name.is_empty() { it.next().map(String::as_str).unwrap_or("") } else { name };
+            let name = if name.is_empty() {
+                it.next().map(String::as_str).unwrap_or("")
+            } else {
+                name
+            };
             if let Some(file) = name.strip_prefix(':') {
                 // `-l:librte_x.a` only appears with `pkg-config --static`.
-                fail(&format!("unexpected static library `{file}` in `pkg-config --libs {PKG}`"));
+                fail(&format!(
+                    "unexpected static library `{file}` in `pkg-config --libs {PKG}`"
+                ));
             }
             println!("cargo:rustc-link-lib=dylib={name}");
         } else if tok == "-pthread" {

@@ -54,7 +54,12 @@
 //! negligible next to the work they do; the `dpdk` crate reads trivial `rte_mbuf`
 //! fields (data offset, lengths) directly from the struct instead.
 
-#![allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code)]
+#![allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code
+)]
 #![allow(clippy::all)]
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 

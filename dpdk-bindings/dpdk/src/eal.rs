@@ -61,18 +61,24 @@ impl Eal {
     pub fn init<S: AsRef<str>>(args: &[S]) -> Result<Eal> {
         const OP: &str = "Eal::init";
         if args.is_empty() {
-            return Err(Error::invalid(OP, "the argument list needs at least the program name"));
+            return Err(Error::invalid(
+                OP,
+                "the argument list needs at least the program name",
+            ));
         }
         let mut owned = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             let a = a.as_ref();
-            owned.push(
-                CString::new(a).map_err(|_| Error::invalid(OP, format!("argument {i} ({a:?}) contains a NUL byte")))?,
-            );
+            owned.push(CString::new(a).map_err(|_| {
+                Error::invalid(OP, format!("argument {i} ({a:?}) contains a NUL byte"))
+            })?);
         }
-        let argc = c_int::try_from(owned.len()).map_err(|_| Error::invalid(OP, "too many arguments"))?;
+        let argc =
+            c_int::try_from(owned.len()).map_err(|_| Error::invalid(OP, "too many arguments"))?;
 
-        if let Err(prev) = STATE.compare_exchange(NEVER, STARTING, Ordering::AcqRel, Ordering::Acquire) {
+        if let Err(prev) =
+            STATE.compare_exchange(NEVER, STARTING, Ordering::AcqRel, Ordering::Acquire)
+        {
             return Err(Error::EalAlreadyInitialized(match prev {
                 STARTING => "(initialisation in progress on another thread)",
                 RUNNING => "(it is running)",
@@ -89,7 +95,12 @@ impl Eal {
         // DPDK keeps stay valid. The STATE guard makes this the only call.
         let ret = unsafe { sys::rte_eal_init(argc, argv.as_mut_ptr()) };
         if ret < 0 {
-            let err = Error::from_rte_errno("rte_eal_init");
+            let op = if crate::error::rte_errno() == 22 {
+                "rte_eal_init (EAL arguments rejected; the EAL log above says which)"
+            } else {
+                "rte_eal_init"
+            };
+            let err = Error::from_rte_errno(op);
             STATE.store(FAILED, Ordering::Release);
             // DPDK may still hold pointers into argv after a failed init.
             std::mem::forget(owned);
@@ -106,7 +117,12 @@ impl Eal {
             app_args.push(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned());
         }
         STATE.store(RUNNING, Ordering::Release);
-        Ok(Eal { _args: owned, _argv: argv, consumed, app_args })
+        Ok(Eal {
+            _args: owned,
+            _argv: argv,
+            consumed,
+            app_args,
+        })
     }
 
     /// How many arguments the EAL consumed (what `rte_eal_init` returned; the
@@ -125,7 +141,9 @@ impl Eal {
     pub fn runtime_dir(&self) -> String {
         // SAFETY: the EAL is running; the function returns a pointer to a
         // static NUL-terminated buffer.
-        unsafe { CStr::from_ptr(sys::rte_eal_get_runtime_dir()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(sys::rte_eal_get_runtime_dir()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// DPDK's version string, e.g. `DPDK 22.11.11`.
@@ -137,7 +155,9 @@ impl Eal {
 /// DPDK's version string, e.g. `DPDK 22.11.11` (works without the EAL).
 pub fn version() -> String {
     // SAFETY: rte_version returns a pointer to a static NUL-terminated string.
-    unsafe { CStr::from_ptr(sys::rte_version()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(sys::rte_version()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 impl Drop for Eal {
@@ -152,7 +172,10 @@ impl Drop for Eal {
         // SAFETY: the EAL was initialised by this Eal and is cleaned up once.
         let ret = unsafe { sys::rte_eal_cleanup() };
         if ret != 0 {
-            eprintln!("dpdk: rte_eal_cleanup failed: {}", crate::error::strerror(-ret));
+            eprintln!(
+                "dpdk: rte_eal_cleanup failed: {}",
+                crate::error::strerror(-ret)
+            );
         }
         // DPDK may keep pointers into argv until the process exits.
         std::mem::forget(std::mem::take(&mut self._args));

@@ -33,7 +33,9 @@ pub enum Error {
     #[error("{0}: the DPDK EAL is not running (call Eal::init first)")]
     EalNotRunning(&'static str),
     /// `Eal::init` was called a second time in this process.
-    #[error("Eal::init: the DPDK EAL can be initialised only once per process, and it already was {0}")]
+    #[error(
+        "Eal::init: the DPDK EAL can be initialised only once per process, and it already was {0}"
+    )]
     EalAlreadyInitialized(&'static str),
     /// A resource is held elsewhere (a queue handle, a worker lcore, a name).
     #[error("{op}: {reason}")]
@@ -57,7 +59,11 @@ impl Error {
     /// A DPDK failure with a positive `errno`.
     pub(crate) fn dpdk(op: impl Into<String>, errno: i32) -> Self {
         let errno = errno.checked_abs().unwrap_or(i32::MAX);
-        Error::Dpdk { op: op.into(), errno, msg: strerror(errno) }
+        Error::Dpdk {
+            op: op.into(),
+            errno,
+            msg: strerror(errno),
+        }
     }
 
     /// A DPDK failure reported through a negative return value (`-errno`).
@@ -70,13 +76,20 @@ impl Error {
         let errno = rte_errno();
         if errno == 0 {
             // Some DPDK paths fail without setting rte_errno.
-            return Error::Dpdk { op: op.into(), errno: 0, msg: "failed (DPDK set no rte_errno; see the EAL log)".into() };
+            return Error::Dpdk {
+                op: op.into(),
+                errno: 0,
+                msg: "failed (DPDK set no rte_errno; see the EAL log)".into(),
+            };
         }
         Self::dpdk(op, errno)
     }
 
     pub(crate) fn invalid(op: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument { op, reason: reason.into() }
+        Error::InvalidArgument {
+            op,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -105,15 +118,54 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// A C string for DPDK, or `InvalidArgument` when `s` holds a NUL byte or is
 /// not shorter than `max_len` (the size of DPDK's name buffer, NUL included).
-pub(crate) fn c_name(op: &'static str, what: &str, s: &str, max_len: usize) -> Result<std::ffi::CString> {
+pub(crate) fn c_name(
+    op: &'static str,
+    what: &str,
+    s: &str,
+    max_len: usize,
+) -> Result<std::ffi::CString> {
     if s.is_empty() {
         return Err(Error::invalid(op, format!("{what} must not be empty")));
     }
     if s.len() >= max_len {
         return Err(Error::invalid(
             op,
-            format!("{what} {s:?} is {} bytes; DPDK allows at most {}", s.len(), max_len - 1),
+            format!(
+                "{what} {s:?} is {} bytes; DPDK allows at most {}",
+                s.len(),
+                max_len - 1
+            ),
         ));
     }
-    std::ffi::CString::new(s).map_err(|_| Error::invalid(op, format!("{what} {s:?} contains a NUL byte")))
+    std::ffi::CString::new(s)
+        .map_err(|_| Error::invalid(op, format!("{what} {s:?} contains a NUL byte")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpdk_errors_carry_strerror_text() {
+        let e = Error::from_ret("rte_eth_dev_configure(port 0)", -22);
+        assert_eq!(e.errno(), Some(22));
+        assert_eq!(
+            e.to_string(),
+            "rte_eth_dev_configure(port 0): Invalid argument (errno 22)"
+        );
+    }
+
+    #[test]
+    fn names_are_checked_before_dpdk_sees_them() {
+        assert!(c_name("op", "name", "", 8).is_err());
+        assert!(c_name("op", "name", "a\0b", 8).is_err());
+        let long = c_name("op", "pool name", "12345678", 8)
+            .unwrap_err()
+            .to_string();
+        assert!(long.contains("at most 7"), "{long}");
+        assert_eq!(
+            c_name("op", "name", "1234567", 8).unwrap().as_bytes(),
+            b"1234567"
+        );
+    }
 }

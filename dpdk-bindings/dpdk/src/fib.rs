@@ -66,17 +66,29 @@ pub struct FibConfig {
 
 fn check_nh(op: &'static str, conf: &FibConfig) -> Result<()> {
     if conf.default_nh > conf.nh_size.max_next_hop() {
-        return Err(Error::invalid(op, format!("default next hop {} does not fit {:?}", conf.default_nh, conf.nh_size)));
+        return Err(Error::invalid(
+            op,
+            format!(
+                "default next hop {} does not fit {:?}",
+                conf.default_nh, conf.nh_size
+            ),
+        ));
     }
     if conf.max_routes == 0 || conf.max_routes > i32::MAX as u32 {
-        return Err(Error::invalid(op, format!("max_routes {} is outside 1..=2^31-1", conf.max_routes)));
+        return Err(Error::invalid(
+            op,
+            format!("max_routes {} is outside 1..=2^31-1", conf.max_routes),
+        ));
     }
     Ok(())
 }
 
 fn check_len(op: &'static str, a: usize, b: usize) -> Result<i32> {
     if a != b {
-        return Err(Error::invalid(op, format!("{a} addresses but room for {b} next hops")));
+        return Err(Error::invalid(
+            op,
+            format!("{a} addresses but room for {b} next hops"),
+        ));
     }
     i32::try_from(a).map_err(|_| Error::invalid(op, "too many addresses in one call"))
 }
@@ -100,7 +112,12 @@ impl Fib {
         ensure_running(OP)?;
         let cname = c_name(OP, "FIB name", name, NAME_MAX + 1)?;
         check_nh(OP, conf)?;
-        let mut c = sys::rte_fib_conf { type_: sys::RTE_FIB_DIR24_8, default_nh: conf.default_nh, max_routes: conf.max_routes as i32, ..Default::default() };
+        let mut c = sys::rte_fib_conf {
+            type_: sys::RTE_FIB_DIR24_8,
+            default_nh: conf.default_nh,
+            max_routes: conf.max_routes as i32,
+            ..Default::default()
+        };
         // Writing a union field of plain integers is safe.
         c.__bindgen_anon_1.dir24_8.nh_sz = match conf.nh_size {
             NextHopSize::Two => sys::RTE_FIB_DIR24_8_2B,
@@ -110,22 +127,32 @@ impl Fib {
         c.__bindgen_anon_1.dir24_8.num_tbl8 = conf.num_tbl8;
         // SAFETY: the EAL is running; name and conf are valid for the call.
         let p = unsafe { sys::rte_fib_create(cname.as_ptr(), socket, &mut c) };
-        let fib = NonNull::new(p).ok_or_else(|| Error::from_rte_errno(format!("rte_fib_create({name:?})")))?;
+        let fib = NonNull::new(p)
+            .ok_or_else(|| Error::from_rte_errno(format!("rte_fib_create({name:?})")))?;
         Ok(Fib { fib, conf: *conf })
     }
 
     /// Adds (or replaces) `ip/depth -> next_hop`. Host bits of `ip` are ignored.
     pub fn add(&mut self, ip: u32, depth: u8, next_hop: u64) -> Result<()> {
         if depth > 32 {
-            return Err(Error::invalid("Fib::add", format!("prefix length {depth} > 32")));
+            return Err(Error::invalid(
+                "Fib::add",
+                format!("prefix length {depth} > 32"),
+            ));
         }
         if next_hop > self.conf.nh_size.max_next_hop() {
-            return Err(Error::invalid("Fib::add", format!("next hop {next_hop} does not fit {:?}", self.conf.nh_size)));
+            return Err(Error::invalid(
+                "Fib::add",
+                format!("next hop {next_hop} does not fit {:?}", self.conf.nh_size),
+            ));
         }
         // SAFETY: valid FIB, exclusive access.
         let ret = unsafe { sys::rte_fib_add(self.fib.as_ptr(), ip, depth, next_hop) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_fib_add({}/{depth})", std::net::Ipv4Addr::from(ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_fib_add({}/{depth})", std::net::Ipv4Addr::from(ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -133,12 +160,18 @@ impl Fib {
     /// Removes `ip/depth`.
     pub fn delete(&mut self, ip: u32, depth: u8) -> Result<()> {
         if depth > 32 {
-            return Err(Error::invalid("Fib::delete", format!("prefix length {depth} > 32")));
+            return Err(Error::invalid(
+                "Fib::delete",
+                format!("prefix length {depth} > 32"),
+            ));
         }
         // SAFETY: valid FIB, exclusive access.
         let ret = unsafe { sys::rte_fib_delete(self.fib.as_ptr(), ip, depth) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_fib_delete({}/{depth})", std::net::Ipv4Addr::from(ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_fib_delete({}/{depth})", std::net::Ipv4Addr::from(ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -149,7 +182,14 @@ impl Fib {
         let n = check_len("Fib::lookup_bulk", ips.len(), next_hops.len())?;
         // SAFETY: valid FIB; n addresses and n result slots; DPDK only reads
         // `ips` despite the non-const prototype.
-        let ret = unsafe { sys::rte_fib_lookup_bulk(self.fib.as_ptr(), ips.as_ptr().cast_mut(), next_hops.as_mut_ptr(), n) };
+        let ret = unsafe {
+            sys::rte_fib_lookup_bulk(
+                self.fib.as_ptr(),
+                ips.as_ptr().cast_mut(),
+                next_hops.as_mut_ptr(),
+                n,
+            )
+        };
         if ret != 0 {
             return Err(Error::from_ret("rte_fib_lookup_bulk", ret));
         }
@@ -195,7 +235,12 @@ impl Fib6 {
         ensure_running(OP)?;
         let cname = c_name(OP, "FIB6 name", name, NAME_MAX + 1)?;
         check_nh(OP, conf)?;
-        let mut c = sys::rte_fib6_conf { type_: sys::RTE_FIB6_TRIE, default_nh: conf.default_nh, max_routes: conf.max_routes as i32, ..Default::default() };
+        let mut c = sys::rte_fib6_conf {
+            type_: sys::RTE_FIB6_TRIE,
+            default_nh: conf.default_nh,
+            max_routes: conf.max_routes as i32,
+            ..Default::default()
+        };
         // Writing a union field of plain integers is safe.
         c.__bindgen_anon_1.trie.nh_sz = match conf.nh_size {
             NextHopSize::Two => sys::RTE_FIB6_TRIE_2B,
@@ -205,22 +250,32 @@ impl Fib6 {
         c.__bindgen_anon_1.trie.num_tbl8 = conf.num_tbl8;
         // SAFETY: the EAL is running; name and conf are valid for the call.
         let p = unsafe { sys::rte_fib6_create(cname.as_ptr(), socket, &mut c) };
-        let fib = NonNull::new(p).ok_or_else(|| Error::from_rte_errno(format!("rte_fib6_create({name:?})")))?;
+        let fib = NonNull::new(p)
+            .ok_or_else(|| Error::from_rte_errno(format!("rte_fib6_create({name:?})")))?;
         Ok(Fib6 { fib, conf: *conf })
     }
 
     /// Adds (or replaces) `ip/depth -> next_hop`.
     pub fn add(&mut self, ip: &[u8; 16], depth: u8, next_hop: u64) -> Result<()> {
         if depth > 128 {
-            return Err(Error::invalid("Fib6::add", format!("prefix length {depth} > 128")));
+            return Err(Error::invalid(
+                "Fib6::add",
+                format!("prefix length {depth} > 128"),
+            ));
         }
         if next_hop > self.conf.nh_size.max_next_hop() {
-            return Err(Error::invalid("Fib6::add", format!("next hop {next_hop} does not fit {:?}", self.conf.nh_size)));
+            return Err(Error::invalid(
+                "Fib6::add",
+                format!("next hop {next_hop} does not fit {:?}", self.conf.nh_size),
+            ));
         }
         // SAFETY: valid FIB, exclusive access, 16-byte address.
         let ret = unsafe { sys::rte_fib6_add(self.fib.as_ptr(), ip.as_ptr(), depth, next_hop) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_fib6_add({}/{depth})", std::net::Ipv6Addr::from(*ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_fib6_add({}/{depth})", std::net::Ipv6Addr::from(*ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -228,12 +283,18 @@ impl Fib6 {
     /// Removes `ip/depth`.
     pub fn delete(&mut self, ip: &[u8; 16], depth: u8) -> Result<()> {
         if depth > 128 {
-            return Err(Error::invalid("Fib6::delete", format!("prefix length {depth} > 128")));
+            return Err(Error::invalid(
+                "Fib6::delete",
+                format!("prefix length {depth} > 128"),
+            ));
         }
         // SAFETY: valid FIB, exclusive access, 16-byte address.
         let ret = unsafe { sys::rte_fib6_delete(self.fib.as_ptr(), ip.as_ptr(), depth) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_fib6_delete({}/{depth})", std::net::Ipv6Addr::from(*ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_fib6_delete({}/{depth})", std::net::Ipv6Addr::from(*ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -243,7 +304,14 @@ impl Fib6 {
     pub fn lookup_bulk(&self, ips: &[[u8; 16]], next_hops: &mut [u64]) -> Result<()> {
         let n = check_len("Fib6::lookup_bulk", ips.len(), next_hops.len())?;
         // SAFETY: valid FIB; n addresses and n result slots; DPDK only reads `ips`.
-        let ret = unsafe { sys::rte_fib6_lookup_bulk(self.fib.as_ptr(), ips.as_ptr().cast_mut(), next_hops.as_mut_ptr(), n) };
+        let ret = unsafe {
+            sys::rte_fib6_lookup_bulk(
+                self.fib.as_ptr(),
+                ips.as_ptr().cast_mut(),
+                next_hops.as_mut_ptr(),
+                n,
+            )
+        };
         if ret != 0 {
             return Err(Error::from_ret("rte_fib6_lookup_bulk", ret));
         }
@@ -292,22 +360,33 @@ impl Lpm {
         if max_rules == 0 {
             return Err(Error::invalid(OP, "max_rules must be at least 1"));
         }
-        let c = sys::rte_lpm_config { max_rules, number_tbl8s, flags: 0 };
+        let c = sys::rte_lpm_config {
+            max_rules,
+            number_tbl8s,
+            flags: 0,
+        };
         // SAFETY: the EAL is running; name and config valid for the call.
         let p = unsafe { sys::rte_lpm_create(cname.as_ptr(), socket, &c) };
-        let lpm = NonNull::new(p).ok_or_else(|| Error::from_rte_errno(format!("rte_lpm_create({name:?})")))?;
+        let lpm = NonNull::new(p)
+            .ok_or_else(|| Error::from_rte_errno(format!("rte_lpm_create({name:?})")))?;
         Ok(Lpm { lpm })
     }
 
     /// Adds (or replaces) `ip/depth -> next_hop` (depth 1..=32).
     pub fn add(&mut self, ip: u32, depth: u8, next_hop: u32) -> Result<()> {
         if !(1..=32).contains(&depth) || next_hop > LPM_MAX_NEXT_HOP {
-            return Err(Error::invalid("Lpm::add", format!("depth {depth} must be 1..=32 and next hop {next_hop} below 2^24")));
+            return Err(Error::invalid(
+                "Lpm::add",
+                format!("depth {depth} must be 1..=32 and next hop {next_hop} below 2^24"),
+            ));
         }
         // SAFETY: valid LPM, exclusive access.
         let ret = unsafe { sys::rte_lpm_add(self.lpm.as_ptr(), ip, depth, next_hop) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_lpm_add({}/{depth})", std::net::Ipv4Addr::from(ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_lpm_add({}/{depth})", std::net::Ipv4Addr::from(ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -315,12 +394,18 @@ impl Lpm {
     /// Removes `ip/depth`.
     pub fn delete(&mut self, ip: u32, depth: u8) -> Result<()> {
         if !(1..=32).contains(&depth) {
-            return Err(Error::invalid("Lpm::delete", format!("depth {depth} must be 1..=32")));
+            return Err(Error::invalid(
+                "Lpm::delete",
+                format!("depth {depth} must be 1..=32"),
+            ));
         }
         // SAFETY: valid LPM, exclusive access.
         let ret = unsafe { sys::rte_lpm_delete(self.lpm.as_ptr(), ip, depth) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_lpm_delete({}/{depth})", std::net::Ipv4Addr::from(ip)), ret));
+            return Err(Error::from_ret(
+                format!("rte_lpm_delete({}/{depth})", std::net::Ipv4Addr::from(ip)),
+                ret,
+            ));
         }
         Ok(())
     }
@@ -333,14 +418,22 @@ impl Lpm {
         (unsafe { sys::rte_lpm_lookup(self.lpm.as_ptr(), ip, &mut nh) } == 0).then_some(nh)
     }
 
-    /// Looks up every address of `ips`; `out[i]` is
-    /// `next_hop | LPM_LOOKUP_SUCCESS` on a match and has that bit clear
-    /// otherwise (DPDK's raw format, no per-entry conversion).
+    /// Looks up every address of `ips` into `out` in DPDK's raw table-entry
+    /// format (no per-entry conversion): a match has [`LPM_LOOKUP_SUCCESS`]
+    /// set and its next hop in `out[i] & LPM_NEXT_HOP_MASK`; the other upper
+    /// bits are DPDK bookkeeping.
     #[inline]
     pub fn lookup_bulk(&self, ips: &[u32], out: &mut [u32]) -> Result<()> {
         let n = check_len("Lpm::lookup_bulk", ips.len(), out.len())?;
         // SAFETY: valid LPM; n addresses and n result slots.
-        let ret = unsafe { sys::rte_lpm_lookup_bulk_func(self.lpm.as_ptr(), ips.as_ptr(), out.as_mut_ptr(), n as u32) };
+        let ret = unsafe {
+            sys::rte_lpm_lookup_bulk_func(
+                self.lpm.as_ptr(),
+                ips.as_ptr(),
+                out.as_mut_ptr(),
+                n as u32,
+            )
+        };
         if ret != 0 {
             return Err(Error::from_ret("rte_lpm_lookup_bulk", ret));
         }
@@ -350,10 +443,46 @@ impl Lpm {
 
 /// Flag bit set in [`Lpm::lookup_bulk`] results that matched.
 pub const LPM_LOOKUP_SUCCESS: u32 = sys::RTE_LPM_LOOKUP_SUCCESS;
+/// Next-hop bits of an [`Lpm::lookup_bulk`] result.
+pub const LPM_NEXT_HOP_MASK: u32 = LPM_MAX_NEXT_HOP;
 
 impl Drop for Lpm {
     fn drop(&mut self) {
         // SAFETY: created by rte_lpm_create, freed once.
         unsafe { sys::rte_lpm_free(self.lpm.as_ptr()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_hop_limits_follow_dpdk() {
+        assert_eq!(NextHopSize::Two.max_next_hop(), (1 << 15) - 1);
+        assert_eq!(NextHopSize::Four.max_next_hop(), (1 << 31) - 1);
+        assert_eq!(NextHopSize::Eight.max_next_hop(), (1 << 63) - 1);
+    }
+
+    #[test]
+    fn tables_need_a_running_eal() {
+        let conf = FibConfig {
+            max_routes: 16,
+            num_tbl8: 16,
+            default_nh: 0,
+            nh_size: NextHopSize::Two,
+        };
+        assert!(matches!(
+            Fib::new("unit", -1, &conf),
+            Err(Error::EalNotRunning(_))
+        ));
+        assert!(matches!(
+            Fib6::new("unit", -1, &conf),
+            Err(Error::EalNotRunning(_))
+        ));
+        assert!(matches!(
+            Lpm::new("unit", -1, 16, 16),
+            Err(Error::EalNotRunning(_))
+        ));
     }
 }

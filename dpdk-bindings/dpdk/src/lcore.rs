@@ -110,10 +110,16 @@ where
     ensure_running(OP)?;
     let main = main_lcore()?;
     if id() != Some(main) {
-        return Err(Error::invalid(OP, "only the main lcore may launch work on other lcores"));
+        return Err(Error::invalid(
+            OP,
+            "only the main lcore may launch work on other lcores",
+        ));
     }
     if lcore == main || !is_enabled(lcore) {
-        return Err(Error::invalid(OP, format!("lcore {lcore} is not an enabled worker lcore")));
+        return Err(Error::invalid(
+            OP,
+            format!("lcore {lcore} is not an enabled worker lcore"),
+        ));
     }
     let job: Box<Job> = Box::new(Box::new(f));
     let arg = Box::into_raw(job).cast::<c_void>();
@@ -125,7 +131,10 @@ where
         // SAFETY: the launch failed, so the worker never saw `arg`; take it back.
         drop(unsafe { Box::from_raw(arg.cast::<Job>()) });
         return Err(if ret == -libc_ebusy() {
-            Error::Busy { op: format!("rte_eal_remote_launch(lcore {lcore})"), reason: "the lcore is still running a job".into() }
+            Error::Busy {
+                op: format!("rte_eal_remote_launch(lcore {lcore})"),
+                reason: "the lcore is still running a job".into(),
+            }
         } else {
             Error::from_ret(format!("rte_eal_remote_launch(lcore {lcore})"), ret)
         });
@@ -143,7 +152,10 @@ pub fn wait(lcore: u32) -> Result<i32> {
     const OP: &str = "lcore::wait";
     ensure_running(OP)?;
     if main_lcore()? == lcore || !is_enabled(lcore) {
-        return Err(Error::invalid(OP, format!("lcore {lcore} is not an enabled worker lcore")));
+        return Err(Error::invalid(
+            OP,
+            format!("lcore {lcore} is not an enabled worker lcore"),
+        ));
     }
     // SAFETY: lcore is an enabled worker; waiting has no other precondition.
     Ok(unsafe { sys::rte_eal_wait_lcore(lcore) })

@@ -120,7 +120,9 @@ impl Mbuf {
     #[inline]
     pub fn tailroom(&self) -> u16 {
         let m = self.raw();
-        m.buf_len.saturating_sub(m.data_off).saturating_sub(m.data_len)
+        m.buf_len
+            .saturating_sub(m.data_off)
+            .saturating_sub(m.data_len)
     }
 
     /// Size of the first segment's buffer.
@@ -156,7 +158,10 @@ impl Mbuf {
         // SAFETY: type invariant: buf_addr + data_off .. + data_len lies inside
         // the segment's buffer, which lives as long as the mbuf.
         unsafe {
-            std::slice::from_raw_parts(m.buf_addr.cast::<u8>().add(usize::from(m.data_off)), usize::from(m.data_len))
+            std::slice::from_raw_parts(
+                m.buf_addr.cast::<u8>().add(usize::from(m.data_off)),
+                usize::from(m.data_len),
+            )
         }
     }
 
@@ -164,7 +169,11 @@ impl Mbuf {
     #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         let m = self.raw();
-        let (addr, off, len) = (m.buf_addr.cast::<u8>(), usize::from(m.data_off), usize::from(m.data_len));
+        let (addr, off, len) = (
+            m.buf_addr.cast::<u8>(),
+            usize::from(m.data_off),
+            usize::from(m.data_len),
+        );
         // SAFETY: as in `data`; &mut self plus exclusive ownership (type
         // invariant) make this the only access to the bytes.
         unsafe { std::slice::from_raw_parts_mut(addr.add(off), len) }
@@ -179,7 +188,8 @@ impl Mbuf {
         let p = unsafe { sys::rte_pktmbuf_append(self.as_ptr(), len) };
         // SAFETY: on success p points at `len` bytes inside the last segment's
         // buffer, owned by us.
-        NonNull::new(p.cast::<u8>()).map(|p| unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), usize::from(len)) })
+        NonNull::new(p.cast::<u8>())
+            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), usize::from(len)) })
     }
 
     /// Prepends `len` bytes before the data of the first segment
@@ -190,7 +200,8 @@ impl Mbuf {
         // SAFETY: valid owned mbuf; DPDK checks the headroom.
         let p = unsafe { sys::rte_pktmbuf_prepend(self.as_ptr(), len) };
         // SAFETY: on success p points at `len` bytes in the first segment.
-        NonNull::new(p.cast::<u8>()).map(|p| unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), usize::from(len)) })
+        NonNull::new(p.cast::<u8>())
+            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), usize::from(len)) })
     }
 
     /// Removes `len` bytes from the start of the first segment
@@ -277,7 +288,10 @@ impl Mbuf {
 
     /// The data of each segment in order.
     pub fn segments(&self) -> Segments<'_> {
-        Segments { next: self.as_ptr(), _owner: std::marker::PhantomData }
+        Segments {
+            next: self.as_ptr(),
+            _owner: std::marker::PhantomData,
+        }
     }
 
     /// Copies packet bytes starting at `offset` across segments into `out`;
@@ -308,7 +322,12 @@ impl Mbuf {
     /// (which must hold `len` bytes). `None` if the packet is shorter or
     /// `scratch` too small for a copy.
     #[inline]
-    pub fn read<'a>(&'a self, offset: usize, len: usize, scratch: &'a mut [u8]) -> Option<&'a [u8]> {
+    pub fn read<'a>(
+        &'a self,
+        offset: usize,
+        len: usize,
+        scratch: &'a mut [u8],
+    ) -> Option<&'a [u8]> {
         let first = self.data();
         if let Some(end) = offset.checked_add(len) {
             if end <= first.len() {
@@ -388,7 +407,10 @@ impl std::fmt::Debug for Burst {
 impl Burst {
     /// An empty burst.
     pub const fn new() -> Self {
-        Burst { len: 0, bufs: [std::ptr::null_mut(); MAX_BURST] }
+        Burst {
+            len: 0,
+            bufs: [std::ptr::null_mut(); MAX_BURST],
+        }
     }
 
     /// Number of mbufs held.
@@ -548,5 +570,40 @@ pub unsafe fn free_bulk(mbufs: &mut [*mut sys::rte_mbuf]) {
     for chunk in mbufs.chunks_mut(n.max(1)) {
         // SAFETY: guaranteed by the caller.
         unsafe { sys::rte_pktmbuf_free_bulk(chunk.as_mut_ptr(), chunk.len() as u32) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbuf_is_pointer_sized_so_bursts_cast_to_slices() {
+        assert_eq!(
+            std::mem::size_of::<Mbuf>(),
+            std::mem::size_of::<*mut sys::rte_mbuf>()
+        );
+        assert_eq!(
+            std::mem::align_of::<Mbuf>(),
+            std::mem::align_of::<*mut sys::rte_mbuf>()
+        );
+        assert_eq!(
+            std::mem::size_of::<Option<Mbuf>>(),
+            std::mem::size_of::<*mut sys::rte_mbuf>()
+        );
+    }
+
+    #[test]
+    fn empty_burst_operations_need_no_dpdk() {
+        let mut b = Burst::new();
+        assert!(b.is_empty() && !b.is_full());
+        assert_eq!(b.spare(), MAX_BURST);
+        assert!(b.pop().is_none());
+        assert!(b.swap_remove(0).is_none());
+        b.retain(|_| true);
+        b.clear();
+        let mut other = Burst::default();
+        assert_eq!(b.move_into(&mut other), 0);
+        assert!(b.as_slice().is_empty());
     }
 }

@@ -30,7 +30,13 @@ impl Mempool {
     /// mbuf (headroom included: use [`DEFAULT_DATA_ROOM`] for standard
     /// frames), on NUMA `socket` ([`crate::SOCKET_ID_ANY`] for any). Names are
     /// process-wide and at most 25 bytes. `n` is best a power of two minus one.
-    pub fn pktmbuf_pool(name: &str, n: u32, cache: u32, data_room: u16, socket: i32) -> Result<Mempool> {
+    pub fn pktmbuf_pool(
+        name: &str,
+        n: u32,
+        cache: u32,
+        data_room: u16,
+        socket: i32,
+    ) -> Result<Mempool> {
         const OP: &str = "Mempool::pktmbuf_pool";
         ensure_running(OP)?;
         // SAFETY: reading an immutable C constant.
@@ -42,22 +48,34 @@ impl Mempool {
         if cache > sys::RTE_MEMPOOL_CACHE_MAX_SIZE {
             return Err(Error::invalid(
                 OP,
-                format!("cache size {cache} exceeds RTE_MEMPOOL_CACHE_MAX_SIZE ({})", sys::RTE_MEMPOOL_CACHE_MAX_SIZE),
+                format!(
+                    "cache size {cache} exceeds RTE_MEMPOOL_CACHE_MAX_SIZE ({})",
+                    sys::RTE_MEMPOOL_CACHE_MAX_SIZE
+                ),
             ));
         }
         if u64::from(cache) * 3 / 2 > u64::from(n) {
-            return Err(Error::invalid(OP, format!("cache size {cache} is too large for {n} mbufs (at most n / 1.5)")));
+            return Err(Error::invalid(
+                OP,
+                format!("cache size {cache} is too large for {n} mbufs (at most n / 1.5)"),
+            ));
         }
         if u32::from(data_room) < sys::RTE_PKTMBUF_HEADROOM {
             return Err(Error::invalid(
                 OP,
-                format!("data room {data_room} is smaller than the mbuf headroom ({})", sys::RTE_PKTMBUF_HEADROOM),
+                format!(
+                    "data room {data_room} is smaller than the mbuf headroom ({})",
+                    sys::RTE_PKTMBUF_HEADROOM
+                ),
             ));
         }
         // SAFETY: the EAL is running and the name is a valid C string; DPDK
         // copies it.
-        let p = unsafe { sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, cache, 0, data_room, socket) };
-        NonNull::new(p).map(Mempool).ok_or_else(|| Error::from_rte_errno(format!("rte_pktmbuf_pool_create({name:?}, n={n})")))
+        let p =
+            unsafe { sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, cache, 0, data_room, socket) };
+        NonNull::new(p).map(Mempool).ok_or_else(|| {
+            Error::from_rte_errno(format!("rte_pktmbuf_pool_create({name:?}, n={n})"))
+        })
     }
 
     /// Finds an existing pool by name.
@@ -69,13 +87,17 @@ impl Mempool {
         let cname = c_name(OP, "pool name", name, namesize)?;
         // SAFETY: valid C string; the EAL is running.
         let p = unsafe { sys::rte_mempool_lookup(cname.as_ptr()) };
-        NonNull::new(p).map(Mempool).ok_or_else(|| Error::from_rte_errno(format!("rte_mempool_lookup({name:?})")))
+        NonNull::new(p)
+            .map(Mempool)
+            .ok_or_else(|| Error::from_rte_errno(format!("rte_mempool_lookup({name:?})")))
     }
 
     /// The pool's name.
     pub fn name(&self) -> String {
         // SAFETY: the pool is valid and `name` is a NUL-terminated array in it.
-        unsafe { CStr::from_ptr((*self.0.as_ptr()).name.as_ptr()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr((*self.0.as_ptr()).name.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// How many mbufs the pool holds in total.

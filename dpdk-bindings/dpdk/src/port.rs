@@ -36,7 +36,8 @@ impl Claims {
     fn port_busy(&self, port: u16) -> Option<String> {
         let rx = self.rx.iter().filter(|(p, _)| *p == port).count();
         let tx = self.tx.iter().filter(|(p, _)| *p == port).count();
-        (rx + tx > 0).then(|| format!("{rx} rx and {tx} tx queue handle(s) of this port are still alive"))
+        (rx + tx > 0)
+            .then(|| format!("{rx} rx and {tx} tx queue handle(s) of this port are still alive"))
     }
 }
 
@@ -68,7 +69,10 @@ impl Port {
 
     /// The ids of all usable ports, in order.
     pub fn all() -> Vec<PortId> {
-        (0..MAX_PORTS).map(PortId).filter(|p| p.is_valid()).collect()
+        (0..MAX_PORTS)
+            .map(PortId)
+            .filter(|p| p.is_valid())
+            .collect()
     }
 }
 
@@ -98,7 +102,12 @@ pub struct PortConf {
 
 impl Default for PortConf {
     fn default() -> Self {
-        PortConf { rx_queues: 1, tx_queues: 1, rss: false, mtu: None }
+        PortConf {
+            rx_queues: 1,
+            tx_queues: 1,
+            rss: false,
+            mtu: None,
+        }
     }
 }
 
@@ -185,7 +194,10 @@ impl PortId {
         // SAFETY: valid C string and out pointer.
         let ret = unsafe { sys::rte_eth_dev_get_port_by_name(c.as_ptr(), &mut id) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_eth_dev_get_port_by_name({name:?}): no such port"), ret));
+            return Err(Error::from_ret(
+                format!("rte_eth_dev_get_port_by_name({name:?}): no such port"),
+                ret,
+            ));
         }
         Ok(PortId(id))
     }
@@ -211,7 +223,10 @@ impl PortId {
         // SAFETY: valid port, valid out pointer.
         let ret = unsafe { sys::rte_eth_dev_info_get(self.0, &mut info) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_eth_dev_info_get({self})"), ret));
+            return Err(Error::from_ret(
+                format!("rte_eth_dev_info_get({self})"),
+                ret,
+            ));
         }
         Ok(info)
     }
@@ -240,7 +255,10 @@ impl PortId {
         // SAFETY: the buffer has RTE_ETH_NAME_MAX_LEN bytes, as required.
         let ret = unsafe { sys::rte_eth_dev_get_name_by_port(self.0, buf.as_mut_ptr()) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_eth_dev_get_name_by_port({self})"), ret));
+            return Err(Error::from_ret(
+                format!("rte_eth_dev_get_name_by_port({self})"),
+                ret,
+            ));
         }
         Ok(cstr_to_string(buf.as_ptr()))
     }
@@ -275,7 +293,10 @@ impl PortId {
         const OP: &str = "PortId::configure";
         let info = self.raw_info(OP)?;
         if conf.rx_queues == 0 && conf.tx_queues == 0 {
-            return Err(Error::invalid(OP, "a port needs at least one rx or tx queue"));
+            return Err(Error::invalid(
+                OP,
+                "a port needs at least one rx or tx queue",
+            ));
         }
         if conf.rx_queues > info.max_rx_queues || conf.tx_queues > info.max_tx_queues {
             return Err(Error::invalid(
@@ -298,19 +319,29 @@ impl PortId {
         }
         with_claims(|c| {
             if let Some(why) = c.port_busy(self.0) {
-                return Err(Error::Busy { op: format!("configure {self}"), reason: why });
+                return Err(Error::Busy {
+                    op: format!("configure {self}"),
+                    reason: why,
+                });
             }
             // SAFETY: valid port; `eth` is a fully initialised configuration;
             // control calls are serialised by the lock we hold.
-            let ret = unsafe { sys::rte_eth_dev_configure(self.0, conf.rx_queues, conf.tx_queues, &eth) };
+            let ret =
+                unsafe { sys::rte_eth_dev_configure(self.0, conf.rx_queues, conf.tx_queues, &eth) };
             if ret != 0 {
-                return Err(Error::from_ret(format!("rte_eth_dev_configure({self})"), ret));
+                return Err(Error::from_ret(
+                    format!("rte_eth_dev_configure({self})"),
+                    ret,
+                ));
             }
             if let Some(mtu) = conf.mtu {
                 // SAFETY: valid port; serialised by the lock.
                 let ret = unsafe { sys::rte_eth_dev_set_mtu(self.0, mtu) };
                 if ret != 0 {
-                    return Err(Error::from_ret(format!("rte_eth_dev_set_mtu({self}, {mtu})"), ret));
+                    return Err(Error::from_ret(
+                        format!("rte_eth_dev_set_mtu({self}, {mtu})"),
+                        ret,
+                    ));
                 }
             }
             Ok(rss_hf)
@@ -325,25 +356,53 @@ impl PortId {
         // SAFETY: valid port and out pointers.
         let ret = unsafe { sys::rte_eth_dev_adjust_nb_rx_tx_desc(self.0, &mut r, &mut t) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_eth_dev_adjust_nb_rx_tx_desc({self})"), ret));
+            return Err(Error::from_ret(
+                format!("rte_eth_dev_adjust_nb_rx_tx_desc({self})"),
+                ret,
+            ));
         }
         Ok((r, t))
     }
 
     /// Sets up receive queue `queue` with `nb_desc` descriptors, filled from
     /// `pool`, on NUMA `socket` (`rte_eth_rx_queue_setup`).
-    pub fn rx_queue_setup(self, queue: u16, nb_desc: u16, socket: i32, pool: &Mempool) -> Result<()> {
+    pub fn rx_queue_setup(
+        self,
+        queue: u16,
+        nb_desc: u16,
+        socket: i32,
+        pool: &Mempool,
+    ) -> Result<()> {
         self.check("PortId::rx_queue_setup")?;
         with_claims(|c| {
             if c.rx.contains(&(self.0, queue)) {
-                return Err(Error::Busy { op: format!("set up rx queue {queue} of {self}"), reason: "its RxQueue handle is alive".into() });
+                return Err(Error::Busy {
+                    op: format!("set up rx queue {queue} of {self}"),
+                    reason: "its RxQueue handle is alive".into(),
+                });
             }
-            let sock = if socket < 0 { socket_any_u32() } else { socket as u32 };
+            let sock = if socket < 0 {
+                socket_any_u32()
+            } else {
+                socket as u32
+            };
             // SAFETY: valid port; NULL rx_conf means the device defaults; the
             // pool outlives the queue (pools live until EAL cleanup).
-            let ret = unsafe { sys::rte_eth_rx_queue_setup(self.0, queue, nb_desc, sock, std::ptr::null(), pool.as_ptr()) };
+            let ret = unsafe {
+                sys::rte_eth_rx_queue_setup(
+                    self.0,
+                    queue,
+                    nb_desc,
+                    sock,
+                    std::ptr::null(),
+                    pool.as_ptr(),
+                )
+            };
             if ret != 0 {
-                return Err(Error::from_ret(format!("rte_eth_rx_queue_setup({self}, queue {queue})"), ret));
+                return Err(Error::from_ret(
+                    format!("rte_eth_rx_queue_setup({self}, queue {queue})"),
+                    ret,
+                ));
             }
             Ok(())
         })
@@ -355,13 +414,25 @@ impl PortId {
         self.check("PortId::tx_queue_setup")?;
         with_claims(|c| {
             if c.tx.contains(&(self.0, queue)) {
-                return Err(Error::Busy { op: format!("set up tx queue {queue} of {self}"), reason: "its TxQueue handle is alive".into() });
+                return Err(Error::Busy {
+                    op: format!("set up tx queue {queue} of {self}"),
+                    reason: "its TxQueue handle is alive".into(),
+                });
             }
-            let sock = if socket < 0 { socket_any_u32() } else { socket as u32 };
+            let sock = if socket < 0 {
+                socket_any_u32()
+            } else {
+                socket as u32
+            };
             // SAFETY: valid port; NULL tx_conf means the device defaults.
-            let ret = unsafe { sys::rte_eth_tx_queue_setup(self.0, queue, nb_desc, sock, std::ptr::null()) };
+            let ret = unsafe {
+                sys::rte_eth_tx_queue_setup(self.0, queue, nb_desc, sock, std::ptr::null())
+            };
             if ret != 0 {
-                return Err(Error::from_ret(format!("rte_eth_tx_queue_setup({self}, queue {queue})"), ret));
+                return Err(Error::from_ret(
+                    format!("rte_eth_tx_queue_setup({self}, queue {queue})"),
+                    ret,
+                ));
             }
             Ok(())
         })
@@ -385,7 +456,10 @@ impl PortId {
         self.check("PortId::stop")?;
         with_claims(|c| {
             if let Some(why) = c.port_busy(self.0) {
-                return Err(Error::Busy { op: format!("stop {self}"), reason: why });
+                return Err(Error::Busy {
+                    op: format!("stop {self}"),
+                    reason: why,
+                });
             }
             // SAFETY: valid port; no queue handle exists, so no lcore polls it.
             let ret = unsafe { sys::rte_eth_dev_stop(self.0) };
@@ -402,7 +476,10 @@ impl PortId {
         self.check("PortId::close")?;
         with_claims(|c| {
             if let Some(why) = c.port_busy(self.0) {
-                return Err(Error::Busy { op: format!("close {self}"), reason: why });
+                return Err(Error::Busy {
+                    op: format!("close {self}"),
+                    reason: why,
+                });
             }
             // SAFETY: valid port; no queue handle exists.
             let ret = unsafe { sys::rte_eth_dev_close(self.0) };
@@ -428,7 +505,13 @@ impl PortId {
             // Virtual devices without the operation report ENOTSUP, which is
             // not a failure for a device that receives everything anyway.
             if ret != 0 && ret != -95 {
-                return Err(Error::from_ret(format!("rte_eth_promiscuous_{}({self})", if on { "enable" } else { "disable" }), ret));
+                return Err(Error::from_ret(
+                    format!(
+                        "rte_eth_promiscuous_{}({self})",
+                        if on { "enable" } else { "disable" }
+                    ),
+                    ret,
+                ));
             }
             Ok(())
         })
@@ -440,7 +523,10 @@ impl PortId {
         // SAFETY: valid port.
         let r = unsafe { sys::rte_eth_promiscuous_get(self.0) };
         if r < 0 {
-            return Err(Error::from_ret(format!("rte_eth_promiscuous_get({self})"), r));
+            return Err(Error::from_ret(
+                format!("rte_eth_promiscuous_get({self})"),
+                r,
+            ));
         }
         Ok(r == 1)
     }
@@ -452,11 +538,16 @@ impl PortId {
         // SAFETY: valid port, valid out pointer.
         let ret = unsafe { sys::rte_eth_link_get_nowait(self.0, &mut l) };
         if ret != 0 {
-            return Err(Error::from_ret(format!("rte_eth_link_get_nowait({self})"), ret));
+            return Err(Error::from_ret(
+                format!("rte_eth_link_get_nowait({self})"),
+                ret,
+            ));
         }
         let speed = l.link_speed;
         Ok(Link {
-            speed_mbps: (speed != sys::RTE_ETH_SPEED_NUM_UNKNOWN && speed != sys::RTE_ETH_SPEED_NUM_NONE).then_some(speed),
+            speed_mbps: (speed != sys::RTE_ETH_SPEED_NUM_UNKNOWN
+                && speed != sys::RTE_ETH_SPEED_NUM_NONE)
+                .then_some(speed),
             up: l.link_status() != 0,
             full_duplex: l.link_duplex() != 0,
             autoneg: l.link_autoneg() != 0,
@@ -500,13 +591,25 @@ impl PortId {
     pub fn rx_queue(self, queue: u16) -> Result<RxQueue> {
         let info = self.raw_info("PortId::rx_queue")?;
         if queue >= info.nb_rx_queues {
-            return Err(Error::invalid("PortId::rx_queue", format!("{self} has {} rx queue(s), no queue {queue}", info.nb_rx_queues)));
+            return Err(Error::invalid(
+                "PortId::rx_queue",
+                format!(
+                    "{self} has {} rx queue(s), no queue {queue}",
+                    info.nb_rx_queues
+                ),
+            ));
         }
         with_claims(|c| {
             if !c.rx.insert((self.0, queue)) {
-                return Err(Error::Busy { op: format!("claim rx queue {queue} of {self}"), reason: "another RxQueue handle owns it".into() });
+                return Err(Error::Busy {
+                    op: format!("claim rx queue {queue} of {self}"),
+                    reason: "another RxQueue handle owns it".into(),
+                });
             }
-            Ok(RxQueue { port: self.0, queue })
+            Ok(RxQueue {
+                port: self.0,
+                queue,
+            })
         })
     }
 
@@ -514,13 +617,25 @@ impl PortId {
     pub fn tx_queue(self, queue: u16) -> Result<TxQueue> {
         let info = self.raw_info("PortId::tx_queue")?;
         if queue >= info.nb_tx_queues {
-            return Err(Error::invalid("PortId::tx_queue", format!("{self} has {} tx queue(s), no queue {queue}", info.nb_tx_queues)));
+            return Err(Error::invalid(
+                "PortId::tx_queue",
+                format!(
+                    "{self} has {} tx queue(s), no queue {queue}",
+                    info.nb_tx_queues
+                ),
+            ));
         }
         with_claims(|c| {
             if !c.tx.insert((self.0, queue)) {
-                return Err(Error::Busy { op: format!("claim tx queue {queue} of {self}"), reason: "another TxQueue handle owns it".into() });
+                return Err(Error::Busy {
+                    op: format!("claim tx queue {queue} of {self}"),
+                    reason: "another TxQueue handle owns it".into(),
+                });
             }
-            Ok(TxQueue { port: self.0, queue })
+            Ok(TxQueue {
+                port: self.0,
+                queue,
+            })
         })
     }
 }
@@ -576,11 +691,18 @@ impl RxQueue {
         // poller and that nobody stops/reconfigures the port meanwhile; the
         // NULL check skips queues that are not set up (as DPDK's debug build does).
         unsafe {
-            let ops = &*std::ptr::addr_of!(sys::rte_eth_fp_ops).cast::<sys::rte_eth_fp_ops>().add(usize::from(self.port));
+            let ops = &*std::ptr::addr_of!(sys::rte_eth_fp_ops)
+                .cast::<sys::rte_eth_fp_ops>()
+                .add(usize::from(self.port));
             if queue_data(&ops.rxq, self.queue).is_null() {
                 return 0;
             }
-            usize::from(sys::rte_eth_rx_burst(self.port, self.queue, bufs.as_mut_ptr(), n))
+            usize::from(sys::rte_eth_rx_burst(
+                self.port,
+                self.queue,
+                bufs.as_mut_ptr(),
+                n,
+            ))
         }
     }
 
@@ -617,11 +739,18 @@ impl TxQueue {
         // SAFETY: as in rx_burst for port/queue; mbufs guaranteed by the caller.
         // The PMD does not write the array, whatever the C prototype says.
         unsafe {
-            let ops = &*std::ptr::addr_of!(sys::rte_eth_fp_ops).cast::<sys::rte_eth_fp_ops>().add(usize::from(self.port));
+            let ops = &*std::ptr::addr_of!(sys::rte_eth_fp_ops)
+                .cast::<sys::rte_eth_fp_ops>()
+                .add(usize::from(self.port));
             if queue_data(&ops.txq, self.queue).is_null() {
                 return 0;
             }
-            usize::from(sys::rte_eth_tx_burst(self.port, self.queue, pkts.as_ptr().cast_mut(), n))
+            usize::from(sys::rte_eth_tx_burst(
+                self.port,
+                self.queue,
+                pkts.as_ptr().cast_mut(),
+                n,
+            ))
         }
     }
 

@@ -41,7 +41,9 @@ unsafe impl Sync for Qsbr {}
 
 impl std::fmt::Debug for Qsbr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Qsbr").field("max_threads", &self.max_threads).finish()
+        f.debug_struct("Qsbr")
+            .field("max_threads", &self.max_threads)
+            .finish()
     }
 }
 
@@ -55,7 +57,9 @@ impl Qsbr {
         // SAFETY: pure size computation.
         let size = unsafe { sys::rte_rcu_qsbr_get_memsize(max_threads) };
         if size <= 1 {
-            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_get_memsize({max_threads})")));
+            return Err(Error::from_rte_errno(format!(
+                "rte_rcu_qsbr_get_memsize({max_threads})"
+            )));
         }
         let layout = Layout::from_size_align(size, sys::RTE_CACHE_LINE_SIZE as usize)
             .map_err(|e| Error::invalid(OP, format!("bad layout for {size} bytes: {e}")))?;
@@ -72,7 +76,11 @@ impl Qsbr {
             unsafe { dealloc(p, layout) };
             return Err(err);
         }
-        Ok(Qsbr { v, layout, max_threads })
+        Ok(Qsbr {
+            v,
+            layout,
+            max_threads,
+        })
     }
 
     /// Reader ids are `0..max_threads()`.
@@ -84,7 +92,10 @@ impl Qsbr {
         if id < self.max_threads {
             Ok(())
         } else {
-            Err(Error::invalid(op, format!("reader id {id} is out of range 0..{}", self.max_threads)))
+            Err(Error::invalid(
+                op,
+                format!("reader id {id} is out of range 0..{}", self.max_threads),
+            ))
         }
     }
 
@@ -94,7 +105,9 @@ impl Qsbr {
         // SAFETY: valid variable, id in range.
         let ret = unsafe { sys::rte_rcu_qsbr_thread_register(self.v.as_ptr(), id) };
         if ret != 0 {
-            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_thread_register({id})")));
+            return Err(Error::from_rte_errno(format!(
+                "rte_rcu_qsbr_thread_register({id})"
+            )));
         }
         Ok(())
     }
@@ -105,7 +118,9 @@ impl Qsbr {
         // SAFETY: valid variable, id in range.
         let ret = unsafe { sys::rte_rcu_qsbr_thread_unregister(self.v.as_ptr(), id) };
         if ret != 0 {
-            return Err(Error::from_rte_errno(format!("rte_rcu_qsbr_thread_unregister({id})")));
+            return Err(Error::from_rte_errno(format!(
+                "rte_rcu_qsbr_thread_unregister({id})"
+            )));
         }
         Ok(())
     }
@@ -173,7 +188,10 @@ impl Qsbr {
     pub fn reader(self: &Arc<Self>, id: u32) -> Result<QsbrReader> {
         self.thread_register(id)?;
         self.thread_online(id)?;
-        Ok(QsbrReader { qsbr: Arc::clone(self), id })
+        Ok(QsbrReader {
+            qsbr: Arc::clone(self),
+            id,
+        })
     }
 
     /// The raw pointer, e.g. for `rte_*_rcu_qsbr_add` APIs.
@@ -233,5 +251,65 @@ impl Drop for QsbrReader {
         self.offline();
         // Unregistering an id in range cannot fail.
         let _ = self.qsbr.thread_unregister(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    // rte_rcu_qsbr needs no EAL, so these run as ordinary unit tests.
+
+    #[test]
+    fn reader_ids_are_range_checked() {
+        let q = Qsbr::new(2).unwrap();
+        assert!(q.thread_register(2).is_err());
+        assert!(q.thread_online(7).is_err());
+        assert!(q.quiescent(u32::MAX).is_err());
+        assert!(q.synchronize(Some(2)).is_err());
+        assert!(Arc::new(Qsbr::new(2).unwrap()).reader(5).is_err());
+    }
+
+    #[test]
+    fn online_reader_holds_the_grace_period_until_quiescent() {
+        let q = Arc::new(Qsbr::new(3).unwrap());
+        let r = q.reader(2).unwrap();
+        let t = q.start();
+        assert!(!q.check(t, false));
+        r.quiescent();
+        assert!(q.check(t, false));
+        let t2 = q.start();
+        assert!(t2 > t);
+        r.offline();
+        assert!(q.check(t2, false));
+    }
+
+    #[test]
+    fn writer_waits_for_reader_threads() {
+        let q = Arc::new(Qsbr::new(4).unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let handles: Vec<_> = (0..2)
+            .map(|id| {
+                let (q, stop) = (Arc::clone(&q), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let r = q.reader(id).unwrap();
+                    while !stop.load(Ordering::Acquire) {
+                        r.quiescent();
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..50 {
+            let t = q.start();
+            assert!(q.check(t, true));
+        }
+        stop.store(true, Ordering::Release);
+        for h in handles {
+            h.join().unwrap();
+        }
+        // Readers unregistered on drop: nothing holds a new grace period.
+        let t = q.start();
+        assert!(q.check(t, false));
     }
 }

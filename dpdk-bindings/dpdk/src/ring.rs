@@ -32,7 +32,11 @@ impl Drop for RingInner {
 /// Creates an SP/SC ring holding up to `capacity` values of `T`, named `name`
 /// (process-wide, at most 28 bytes), on NUMA `socket`. `size_of::<T>()` must
 /// be a non-zero multiple of 4 (an `rte_ring` element-size rule).
-pub fn spsc<T: Copy + Send + 'static>(name: &str, capacity: u32, socket: i32) -> Result<(Producer<T>, Consumer<T>)> {
+pub fn spsc<T: Copy + Send + 'static>(
+    name: &str,
+    capacity: u32,
+    socket: i32,
+) -> Result<(Producer<T>, Consumer<T>)> {
     const OP: &str = "ring::spsc";
     ensure_running(OP)?;
     // SAFETY: reading an immutable C constant.
@@ -40,19 +44,34 @@ pub fn spsc<T: Copy + Send + 'static>(name: &str, capacity: u32, socket: i32) ->
     let cname = c_name(OP, "ring name", name, namesize)?;
     let esize = size_of::<T>();
     if esize == 0 || esize % 4 != 0 {
-        return Err(Error::invalid(OP, format!("element size {esize} is not a non-zero multiple of 4")));
+        return Err(Error::invalid(
+            OP,
+            format!("element size {esize} is not a non-zero multiple of 4"),
+        ));
     }
     if capacity == 0 || capacity > (1 << 28) {
-        return Err(Error::invalid(OP, format!("capacity {capacity} is outside 1..=2^28")));
+        return Err(Error::invalid(
+            OP,
+            format!("capacity {capacity} is outside 1..=2^28"),
+        ));
     }
     let flags = sys::RING_F_SP_ENQ | sys::RING_F_SC_DEQ | sys::RING_F_EXACT_SZ;
     // SAFETY: the EAL is running; valid name; esize checked above.
-    let r = unsafe { sys::rte_ring_create_elem(cname.as_ptr(), esize as u32, capacity, socket, flags) };
-    let r = NonNull::new(r).ok_or_else(|| Error::from_rte_errno(format!("rte_ring_create_elem({name:?}, {capacity})")))?;
+    let r =
+        unsafe { sys::rte_ring_create_elem(cname.as_ptr(), esize as u32, capacity, socket, flags) };
+    let r = NonNull::new(r).ok_or_else(|| {
+        Error::from_rte_errno(format!("rte_ring_create_elem({name:?}, {capacity})"))
+    })?;
     let inner = Arc::new(RingInner(r));
     Ok((
-        Producer { ring: Arc::clone(&inner), _t: PhantomData },
-        Consumer { ring: inner, _t: PhantomData },
+        Producer {
+            ring: Arc::clone(&inner),
+            _t: PhantomData,
+        },
+        Consumer {
+            ring: inner,
+            _t: PhantomData,
+        },
     ))
 }
 

@@ -56,21 +56,27 @@ impl TelData<'_> {
     /// Makes the reply a JSON object; call before the `add_*` methods.
     pub fn start_dict(&mut self) -> Result<()> {
         // SAFETY: `d` is the live reply of the current callback.
-        tel_ret("start_dict", unsafe { sys::rte_tel_data_start_dict(self.d.as_ptr()) })
+        tel_ret("start_dict", unsafe {
+            sys::rte_tel_data_start_dict(self.d.as_ptr())
+        })
     }
 
     /// Adds `name: value` (unsigned) to a dict reply.
     pub fn add_u64(&mut self, name: &str, value: u64) -> Result<()> {
         let n = tel_str("key", name)?;
         // SAFETY: live reply; valid C string, copied by DPDK.
-        tel_ret("add_dict_u64", unsafe { sys::rte_tel_data_add_dict_u64(self.d.as_ptr(), n.as_ptr(), value) })
+        tel_ret("add_dict_u64", unsafe {
+            sys::rte_tel_data_add_dict_u64(self.d.as_ptr(), n.as_ptr(), value)
+        })
     }
 
     /// Adds `name: value` (signed 32-bit) to a dict reply.
     pub fn add_int(&mut self, name: &str, value: i32) -> Result<()> {
         let n = tel_str("key", name)?;
         // SAFETY: live reply; valid C string, copied by DPDK.
-        tel_ret("add_dict_int", unsafe { sys::rte_tel_data_add_dict_int(self.d.as_ptr(), n.as_ptr(), value) })
+        tel_ret("add_dict_int", unsafe {
+            sys::rte_tel_data_add_dict_int(self.d.as_ptr(), n.as_ptr(), value)
+        })
     }
 
     /// Adds `name: "value"` to a dict reply.
@@ -78,18 +84,31 @@ impl TelData<'_> {
         let n = tel_str("key", name)?;
         let v = tel_str("value", value)?;
         // SAFETY: live reply; valid C strings, copied by DPDK.
-        tel_ret("add_dict_string", unsafe { sys::rte_tel_data_add_dict_string(self.d.as_ptr(), n.as_ptr(), v.as_ptr()) })
+        tel_ret("add_dict_string", unsafe {
+            sys::rte_tel_data_add_dict_string(self.d.as_ptr(), n.as_ptr(), v.as_ptr())
+        })
     }
 
     /// Makes the whole reply one string.
     pub fn string(&mut self, value: &str) -> Result<()> {
-        let v = crate::error::c_name("telemetry", "string", value, sys::RTE_TEL_MAX_SINGLE_STRING_LEN as usize)?;
+        let v = crate::error::c_name(
+            "telemetry",
+            "string",
+            value,
+            sys::RTE_TEL_MAX_SINGLE_STRING_LEN as usize,
+        )?;
         // SAFETY: live reply; valid C string, copied by DPDK.
-        tel_ret("string", unsafe { sys::rte_tel_data_string(self.d.as_ptr(), v.as_ptr()) })
+        tel_ret("string", unsafe {
+            sys::rte_tel_data_string(self.d.as_ptr(), v.as_ptr())
+        })
     }
 }
 
-unsafe extern "C" fn trampoline(cmd: *const c_char, params: *const c_char, d: *mut sys::rte_tel_data) -> c_int {
+unsafe extern "C" fn trampoline(
+    cmd: *const c_char,
+    params: *const c_char,
+    d: *mut sys::rte_tel_data,
+) -> c_int {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let Some(d) = NonNull::new(d) else { return -1 };
         if cmd.is_null() {
@@ -110,7 +129,10 @@ unsafe extern "C" fn trampoline(cmd: *const c_char, params: *const c_char, d: *m
                 None => return -1,
             }
         };
-        let mut data = TelData { d, _call: PhantomData };
+        let mut data = TelData {
+            d,
+            _call: PhantomData,
+        };
         match f(&params, &mut data) {
             Ok(()) => 0,
             Err(_) => -1,
@@ -130,10 +152,19 @@ where
 {
     const OP: &str = "telemetry::register_cmd";
     if !name.starts_with('/') || name.len() > MAX_CMD_LEN {
-        return Err(Error::invalid(OP, format!("command {name:?} must start with '/' and be at most {MAX_CMD_LEN} bytes")));
+        return Err(Error::invalid(
+            OP,
+            format!("command {name:?} must start with '/' and be at most {MAX_CMD_LEN} bytes"),
+        ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '/' || *c == '_')) {
-        return Err(Error::invalid(OP, format!("command {name:?} contains {c:?}; use letters, digits, '_' and '/'")));
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '/' || *c == '_'))
+    {
+        return Err(Error::invalid(
+            OP,
+            format!("command {name:?} contains {c:?}; use letters, digits, '_' and '/'"),
+        ));
     }
     let cname = crate::error::c_name(OP, "command", name, MAX_CMD_LEN + 1)?;
     let chelp = crate::error::c_name(OP, "help", help, MAX_STRING_LEN + 1)?;
@@ -141,15 +172,48 @@ where
     let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     let map = reg.get_or_insert_with(HashMap::new);
     if map.contains_key(name) {
-        return Err(Error::Busy { op: format!("register telemetry command {name}"), reason: "it is already registered".into() });
+        return Err(Error::Busy {
+            op: format!("register telemetry command {name}"),
+            reason: "it is already registered".into(),
+        });
     }
     // SAFETY: valid C strings; DPDK copies the name and keeps the help
     // pointer, which the registry keeps alive forever (entries are never
     // removed; the CString's heap buffer does not move with the map).
-    let ret = unsafe { sys::rte_telemetry_register_cmd(cname.as_ptr(), Some(trampoline), chelp.as_ptr()) };
+    let ret = unsafe {
+        sys::rte_telemetry_register_cmd(cname.as_ptr(), Some(trampoline), chelp.as_ptr())
+    };
     if ret != 0 {
-        return Err(Error::from_ret(format!("rte_telemetry_register_cmd({name})"), ret));
+        return Err(Error::from_ret(
+            format!("rte_telemetry_register_cmd({name})"),
+            ret,
+        ));
     }
-    map.insert(name.to_owned(), Entry { f: Arc::new(f), _help: chelp });
+    map.insert(
+        name.to_owned(),
+        Entry {
+            f: Arc::new(f),
+            _help: chelp,
+        },
+    );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_names_are_validated() {
+        let ok = |_: &str, _: &mut TelData<'_>| Ok(());
+        assert!(register_cmd("no_slash", "h", ok).is_err());
+        assert!(register_cmd("/with space", "h", ok).is_err());
+        assert!(register_cmd(&format!("/{}", "x".repeat(MAX_CMD_LEN)), "h", ok).is_err());
+        assert!(register_cmd("/unit/help_too_long", &"h".repeat(MAX_STRING_LEN + 1), ok).is_err());
+        register_cmd("/unit/once", "registered once", ok).unwrap();
+        assert!(matches!(
+            register_cmd("/unit/once", "twice", ok),
+            Err(Error::Busy { .. })
+        ));
+    }
 }
