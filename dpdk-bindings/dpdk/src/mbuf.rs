@@ -566,9 +566,8 @@ impl Drop for Burst {
 /// Every pointer must be a valid mbuf owned by the caller, and none may be
 /// used afterwards.
 pub unsafe fn free_bulk(mbufs: &mut [*mut sys::rte_mbuf]) {
-    let n = u32::try_from(mbufs.len()).unwrap_or(u32::MAX) as usize;
-    for chunk in mbufs.chunks_mut(n.max(1)) {
-        // SAFETY: guaranteed by the caller.
+    for chunk in mbufs.chunks_mut(u32::MAX as usize) {
+        // SAFETY: guaranteed by the caller; each chunk length fits a u32.
         unsafe { sys::rte_pktmbuf_free_bulk(chunk.as_mut_ptr(), chunk.len() as u32) };
     }
 }
