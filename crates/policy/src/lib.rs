@@ -20,6 +20,8 @@ mod decide;
 mod error;
 mod model;
 mod report;
+#[doc(hidden)]
+pub mod synth;
 mod tables;
 mod validate;
 mod yaml;

@@ -50,7 +50,7 @@ pub struct Config {
     pub relays: Vec<NamedPrefixes>,
     /// When present, blocking applies only toward these destinations (staged rollout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
+    #[schemars(with = "Vec<NamedPrefixes>", length(min = 1))]
     pub scope: Option<Vec<NamedPrefixes>>,
     /// The inbound (anti-triangular-routing) rule; disabled by default.
     #[serde(default)]
@@ -89,6 +89,7 @@ pub struct Pool {
     pub mode: Mode,
     /// Per-pool override of `default_action`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Action")]
     pub action: Option<Action>,
     /// IPv4 and/or IPv6 prefixes, host bits clear. A prefix may appear in one pool only.
     #[schemars(length(min = 1))]

@@ -179,9 +179,10 @@ impl fmt::Display for Summary {
         for m in &self.by_mode {
             writeln!(
                 f,
-                "  {:<7}  {} pools, {} IPv4, {} IPv6",
+                "  {:<7}  {} pool{}, {} IPv4, {} IPv6",
                 m.mode.as_str(),
                 m.pools,
+                if m.pools == 1 { "" } else { "s" },
                 m.prefixes.ipv4,
                 m.prefixes.ipv6
             )?;

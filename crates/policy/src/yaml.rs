@@ -219,13 +219,20 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, RawError> {
     }
     if let Err(scan) = loaded {
         // Prefer libyaml's wording and position when it also rejects the text.
-        if let Some(err) = serde_syntax_error(text) {
-            return Err(err);
-        }
-        return Err(RawError {
+        let mut err = serde_syntax_error(text).unwrap_or_else(|| RawError {
             pos: Pos::from_marker(*scan.marker()),
             message: scan.info().to_string(),
         });
+        let line = text
+            .lines()
+            .nth(err.pos.line.saturating_sub(1))
+            .unwrap_or("");
+        let here = line.chars().nth(err.pos.column.saturating_sub(1));
+        if here == Some('\t') || (line.starts_with('\t') && !err.message.contains("tab")) {
+            err.message
+                .push_str(" (a tab: YAML does not allow tabs for indentation; use spaces)");
+        }
+        return Err(err);
     }
     Ok(builder
         .root
@@ -318,7 +325,11 @@ struct Builder {
 }
 
 fn tag_text(tag: Option<yaml_rust2::parser::Tag>) -> Option<String> {
-    tag.map(|t| format!("{}{}", t.handle, t.suffix))
+    tag.map(|t| match t.handle.as_str() {
+        // Show the standard tags the way they are written: `!!str`.
+        "tag:yaml.org,2002:" => format!("!!{}", t.suffix),
+        _ => format!("{}{}", t.handle, t.suffix),
+    })
 }
 
 impl Builder {
@@ -345,7 +356,16 @@ impl Builder {
                     }
                     *key = Some(node);
                 }
-                Some(k) => pairs.push((k, node)),
+                Some(k) => {
+                    let mut node = node;
+                    // An empty value (`key:`) is reported by the parser at the next token,
+                    // often on a later line: point at its key instead.
+                    if matches!(&node.kind, Kind::Scalar { value, plain: true } if value.is_empty())
+                    {
+                        node.pos = k.pos;
+                    }
+                    pairs.push((k, node));
+                }
             },
         }
     }
