@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod frames;
+pub mod packet_check;
 pub mod reference;
