@@ -154,6 +154,9 @@ fn resolve_plain(v: &str) -> Scalar<'_> {
         int_digits(hex, 16)
     } else if let Some(oct) = digits.strip_prefix("0o") {
         int_digits(oct, 8)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        // serde_yaml reads `025` as a string (not octal, not 25); agree with it.
+        None
     } else {
         int_digits(digits, 10)
     };
@@ -491,6 +494,8 @@ mod tests {
         assert_eq!(resolve_plain("True"), Scalar::Bool(true));
         assert_eq!(resolve_plain("yes"), Scalar::Str("yes"));
         assert_eq!(resolve_plain("1_000"), Scalar::Str("1_000"));
+        assert_eq!(resolve_plain("025"), Scalar::Str("025"));
+        assert_eq!(resolve_plain("0"), Scalar::Int(Some(0)));
         assert_eq!(
             resolve_plain("198.51.100.0/24"),
             Scalar::Str("198.51.100.0/24")

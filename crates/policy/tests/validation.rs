@@ -299,6 +299,11 @@ fn blocked_ports_must_be_a_list_of_integers() {
         &format!("{BASE}blocked_ports: 25\n"),
         "t.yaml:6:16: blocked_ports: expected a list of TCP ports, found an integer (25)",
     );
+    // Leading zeros make a string in YAML 1.2 as serde_yaml reads it (not octal 025).
+    one(
+        &format!("{BASE}blocked_ports: [025]\n"),
+        "t.yaml:6:17: blocked_ports[0]: expected a TCP port number (1..65535), found a string (`025`)",
+    );
     one(
         &format!("{BASE}blocked_ports: [smtp]\n"),
         "t.yaml:6:17: blocked_ports[0]: expected a TCP port number (1..65535), found a string (`smtp`)",
