@@ -378,7 +378,23 @@ impl<'f> Checker<'f> {
                 );
                 None
             }
-            Ok(p) => Some(p),
+            Ok(p) => {
+                if let std::net::IpAddr::V6(a) = p.addr() {
+                    if p.prefix_len() >= 96 && a.to_ipv4_mapped().is_some() {
+                        let v4 = std::net::Ipv4Addr::from(u128::from(a) as u32);
+                        self.warn(
+                            node.pos,
+                            path,
+                            format!(
+                                "{p} is an IPv4-mapped IPv6 prefix and never matches: IPv4 \
+                                 packets are matched as IPv4 (write {v4}/{})",
+                                p.prefix_len() - 96
+                            ),
+                        );
+                    }
+                }
+                Some(p)
+            }
         }
     }
 

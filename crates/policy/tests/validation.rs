@@ -709,6 +709,14 @@ fn default_route_relay_is_a_warning() {
 }
 
 #[test]
+fn ipv4_mapped_ipv6_prefix_is_a_warning() {
+    assert_eq!(
+        warnings(&BASE.replace("[198.51.100.0/24]", "[\"::ffff:198.51.100.0/120\"]")),
+        vec!["t.yaml:5:16: pools[0].prefixes[0]: ::ffff:198.51.100.0/120 is an IPv4-mapped IPv6 prefix and never matches: IPv4 packets are matched as IPv4 (write 198.51.100.0/24)"]
+    );
+}
+
+#[test]
 fn valid_config_has_no_warnings() {
     assert!(warnings(BASE).is_empty());
 }
