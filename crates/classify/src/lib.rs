@@ -2,7 +2,7 @@
 //!
 //! - [`wire`]: smoltcp-style checked views over Ethernet, VLAN tags, PPPoE,
 //!   IPv4, IPv6 (with extension headers), TCP and ICMP.
-//! - [`parse`]: one frame to a small `Copy` summary, [`Parsed`].
+//! - [`mod@parse`]: one frame to a small `Copy` summary, [`Parsed`].
 //! - [`verdict`]: the policy decision for a whole burst, stage by stage, and a
 //!   plain per-packet reference.
 //! - [`reply`]: RST and ICMP replies built into a caller-provided buffer.

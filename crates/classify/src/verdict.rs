@@ -231,6 +231,7 @@ fn classify_chunk(
     // Stage 2: settle what parsing and the port already decide, and gather the
     // subscriber address of every segment on a blocked port.
     let inbound = dir == Direction::Inbound;
+    let inbound_disabled = inbound && !tables.inbound_enabled();
     let blocked = tables.blocked_ports();
     let mut keys = Keys {
         v4: [0; MAX_BURST],
@@ -245,7 +246,7 @@ fn classify_chunk(
             *verdict = settled;
             continue;
         }
-        if inbound && !tables.inbound_enabled() {
+        if inbound_disabled {
             *verdict = Verdict::Forward(ForwardReason::Policy(Reason::InboundDisabled));
             continue;
         }
