@@ -31,7 +31,13 @@ pub const EPHEMERAL_PORT: u16 = 49152;
     long_about = "Check and explain op25b Outbound Port 25 Blocking (OP25B) policies.\n\n\
         The commands below work offline on a config file, exactly as op25bd would load it.\n\n\
         Exit status: 0 success, 1 config rejected, 2 usage error, 3 daemon unreachable \
-        (reserved for commands that talk to op25bd)."
+        (reserved for commands that talk to op25bd).",
+    after_long_help = "Examples:\n  \
+        op25bctl check /etc/op25b/op25b.yaml\n  \
+        op25bctl check --json /etc/op25b/op25b.yaml\n  \
+        op25bctl explain configs/example.yaml 198.51.100.7 192.0.2.10 25\n  \
+        op25bctl explain configs/example.yaml 192.0.2.10 198.51.100.7 25 --inbound\n  \
+        op25bctl impact configs/example.yaml > impact.md"
 )]
 pub struct Cli {
     #[command(subcommand)]
