@@ -38,6 +38,37 @@ fn main() -> ExitCode {
             fixtures::mixed(args.seed + 1, args.frames, Side::Core),
         ),
     ];
+    // The labelled fixtures: frames, the verdict each must get, and their config.
+    for (side, seed, stem) in [
+        (Side::Access, args.seed + 2, "verdicts-access"),
+        (Side::Core, args.seed + 3, "verdicts-core"),
+    ] {
+        let labelled = fixtures::labelled(seed, args.frames, side);
+        let frames: Vec<Vec<u8>> = labelled.iter().map(|(f, _)| f.clone()).collect();
+        let labels: String = labelled
+            .iter()
+            .map(|(_, l)| format!("{}\n", l.as_str()))
+            .collect();
+        let pcap_path = args.out.join(format!("{stem}.pcap"));
+        let txt_path = args.out.join(format!("{stem}.txt"));
+        if let Err(e) =
+            pcap::write_file(&pcap_path, &frames).and_then(|_| std::fs::write(&txt_path, labels))
+        {
+            eprintln!("op25b-gen: cannot write {stem}: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "wrote {} and {} ({} frames)",
+            pcap_path.display(),
+            txt_path.display(),
+            frames.len()
+        );
+    }
+    let cfg = args.out.join("verdicts.yaml");
+    if let Err(e) = std::fs::write(&cfg, fixtures::VERDICTS_CONFIG) {
+        eprintln!("op25b-gen: cannot write {}: {e}", cfg.display());
+        return ExitCode::FAILURE;
+    }
     for (name, frames) in sets {
         let path = args.out.join(name);
         if let Err(e) = pcap::write_file(&path, &frames) {

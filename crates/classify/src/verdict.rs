@@ -278,12 +278,8 @@ fn classify_chunk(
     // Stage 3: longest-prefix match of all gathered subscriber addresses.
     let mut pools4 = [None; MAX_BURST];
     let mut pools6 = [None; MAX_BURST];
-    for (pool, addr) in pools4.iter_mut().zip(&keys.v4[..keys.v4_len]) {
-        *pool = tables.lookup_src_v4(*addr);
-    }
-    for (pool, addr) in pools6.iter_mut().zip(&keys.v6[..keys.v6_len]) {
-        *pool = tables.lookup_src_v6(*addr);
-    }
+    tables.lookup_src_v4_bulk(&keys.v4[..keys.v4_len], &mut pools4[..keys.v4_len]);
+    tables.lookup_src_v6_bulk(&keys.v6[..keys.v6_len], &mut pools6[..keys.v6_len]);
 
     // Stage 4: rules 3–5 for every segment that found a pool.
     let found4 = keys.v4_at[..keys.v4_len].iter().zip(&pools4);

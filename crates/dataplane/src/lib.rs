@@ -1,21 +1,31 @@
-//! The op25b dataplane: worker lcores that move bursts between the ports of their
-//! pairs, the ports' setup and teardown, and the counters the control core sums.
+//! The op25b dataplane: worker lcores that enforce the policy inline, the
+//! ports' setup and teardown, the tables published to the workers through
+//! DPDK's QSBR RCU, and the counters and samples the control core collects.
 //!
-//! [`run`] is the whole life of the dataplane on the main (control) lcore: plan
-//! the queues, start the ports, launch the workers, watch for a stop (signal or
-//! idle), drain, stop and close the ports, and return the totals.
+//! [`Dataplane::start`] plans the queues, starts the ports and launches the
+//! workers; the control core then calls [`Dataplane::publish`] to hot-swap
+//! tables, reads counters and drains samples, and finally [`Dataplane::stop`].
 
+pub mod generation;
+pub mod latency;
 pub mod ports;
+pub mod ratelimit;
+pub mod sample;
 pub mod stats;
 pub mod worker;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use dpdk::ring::Consumer;
+use dpdk::{Mempool, Qsbr, RcuCell};
 use serde::Serialize;
 
-pub use stats::{Totals, WorkerCounters};
+pub use generation::Generation;
+pub use sample::{Sample, SampleAction, SampleRecord};
+pub use stats::{DirTotals, Totals, WorkerCounters};
 
 /// A pair of ports: `access` faces subscribers, `core` faces the core network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,11 +64,23 @@ impl From<dpdk::Error> for Error {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub pairs: Vec<Pair>,
-    /// Stop once packets were seen and none arrived for this long.
-    pub idle_exit: Option<Duration>,
+    /// Record per-burst residence time (TSC) per worker.
+    pub latency: bool,
+    /// Capacity of each worker's blocked-flow sample ring.
+    pub sample_ring: u32,
 }
 
-/// Per-port counters at exit, from the devices themselves.
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pairs: vec![Pair { access: 0, core: 1 }],
+            latency: false,
+            sample_ring: 4096,
+        }
+    }
+}
+
+/// Per-port counters from the devices themselves.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortReport {
     pub port: u16,
@@ -71,137 +93,379 @@ pub struct PortReport {
     pub rx_nombuf: u64,
 }
 
-/// What the dataplane did.
+/// Blocked and monitored counts of one pool, over every generation that had a
+/// pool of that name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PoolStats {
+    pub blocked: u64,
+    pub monitored: u64,
+}
+
+/// Latency percentiles in nanoseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LatencyReport {
+    pub bursts: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+/// The result of a publication.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub generation: u64,
+    pub hash: String,
+    /// Time the workers took to pass the grace period.
+    pub grace_us: u64,
+}
+
+/// What the dataplane did, at any moment or at exit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     #[serde(flatten)]
     pub totals: Totals,
     pub elapsed_s: f64,
     pub workers: usize,
-    /// Mbufs still taken from the pool after everything stopped (0 when nothing leaked).
+    pub generation: u64,
+    pub config_hash: String,
+    pub pools: BTreeMap<String, PoolStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ns: Option<LatencyReport>,
+    /// Mbufs taken from the pool (at exit, after every port closed: 0 unless something leaked).
     pub mempool_in_use: u32,
     pub mempool_size: u32,
     pub ports: Vec<PortReport>,
+    /// TSC ticks per second, as DPDK calibrated them.
+    pub tsc_hz: u64,
 }
 
-/// Runs the dataplane until `stop` is set (by a signal handler) or the idle
-/// timeout passes. Call on the main lcore after `Eal::init`.
-pub fn run(opts: &Options, stop: Arc<AtomicBool>) -> Result<Report, Error> {
-    ports::check_pairs(&opts.pairs)?;
-    let main = dpdk::lcore::main_lcore()?;
-    let lcores: Vec<u32> = dpdk::lcore::workers().collect();
-    if lcores.is_empty() {
-        return Err(Error::Config(format!(
-            "no worker lcore: lcore {main} is the control core; give at least two lcores (e.g. -l 0-1)"
-        )));
-    }
-    let max_q = opts
-        .pairs
-        .iter()
-        .map(|&p| ports::max_queues(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let plan = ports::plan(opts.pairs.len(), lcores.len(), &max_q);
-    let n_mbufs = ports::mbufs_needed(&plan.queues_per_pair, lcores.len());
-    let pool = dpdk::Mempool::pktmbuf_pool(
-        "op25b_mbufs",
-        n_mbufs,
-        ports::MEMPOOL_CACHE,
-        dpdk::DEFAULT_DATA_ROOM,
-        dpdk::SOCKET_ID_ANY,
-    )?;
-    let started = ports::start(&opts.pairs, &plan, &pool)?;
+/// The running dataplane, owned by the control core.
+pub struct Dataplane {
+    started: ports::Ports,
+    launched: Vec<u32>,
+    counters: Vec<Arc<WorkerCounters>>,
+    latency: Vec<Arc<latency::LatencyBuckets>>,
+    samples: Vec<Consumer<Sample>>,
+    tables: Arc<RcuCell<Generation>>,
+    workers: usize,
+    next_generation: AtomicU64,
+    /// Per-pool counts of retired generations, by pool name.
+    retired: Mutex<BTreeMap<String, PoolStats>>,
+    stop: Arc<AtomicBool>,
+    pool: Mempool,
+    t0: Instant,
+    tsc0: u64,
+    wall0: SystemTime,
+    tsc_hz: u64,
+}
 
-    let mut counters = Vec::new();
-    let mut launched = Vec::new();
-    let mut launch_err = None;
-    for (w, &lcore) in lcores.iter().enumerate() {
-        let c = Arc::new(WorkerCounters::default());
-        counters.push(c.clone());
-        if plan.per_worker[w].is_empty() {
-            eprintln!("op25bd: lcore {lcore} has nothing to serve (the devices offer too few queues); it stays idle");
-            continue;
+impl Dataplane {
+    /// Starts ports and workers with `tables` (generation 1). Call on the main
+    /// lcore after `Eal::init`. On error everything started is stopped again.
+    pub fn start(
+        opts: &Options,
+        tables: policy::Tables,
+        source: String,
+    ) -> Result<Dataplane, Error> {
+        ports::check_pairs(&opts.pairs)?;
+        let main = dpdk::lcore::main_lcore()?;
+        let lcores: Vec<u32> = dpdk::lcore::workers().collect();
+        if lcores.is_empty() {
+            return Err(Error::Config(format!(
+                "no worker lcore: lcore {main} is the control core; give at least two lcores (e.g. -l 0-1)"
+            )));
         }
-        let worker = match ports::take_queues(&opts.pairs, &plan.per_worker[w]) {
-            Ok(queues) => worker::Worker {
-                id: w,
-                queues,
-                counters: c,
-                stop: stop.clone(),
-            },
-            Err(e) => {
-                launch_err = Some(e);
-                break;
-            }
+        let max_q = opts
+            .pairs
+            .iter()
+            .map(|&p| ports::max_queues(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = ports::plan(opts.pairs.len(), lcores.len(), &max_q);
+        // Replies come from the same pool: one per received frame at most.
+        let n_mbufs = ports::mbufs_needed(&plan.queues_per_pair, lcores.len());
+        let pool = Mempool::pktmbuf_pool(
+            "op25b_mbufs",
+            n_mbufs,
+            ports::MEMPOOL_CACHE,
+            dpdk::DEFAULT_DATA_ROOM,
+            dpdk::SOCKET_ID_ANY,
+        )?;
+        let started = ports::start(&opts.pairs, &plan, &pool)?;
+        let workers = lcores.len();
+        let qsbr = Arc::new(Qsbr::new(workers as u32)?);
+        let cell = Arc::new(RcuCell::new(
+            Box::new(Generation::new(1, tables, source, workers)),
+            qsbr.clone(),
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let tsc_hz = dpdk::cycles::tsc_hz();
+        let mut dp = Dataplane {
+            started,
+            launched: Vec::new(),
+            counters: Vec::new(),
+            latency: Vec::new(),
+            samples: Vec::new(),
+            tables: cell,
+            workers,
+            next_generation: AtomicU64::new(2),
+            retired: Mutex::new(BTreeMap::new()),
+            stop: stop.clone(),
+            pool,
+            t0: Instant::now(),
+            tsc0: dpdk::cycles::rdtsc(),
+            wall0: SystemTime::now(),
+            tsc_hz,
         };
-        match dpdk::lcore::launch(lcore, move || worker.run()) {
-            Ok(()) => launched.push(lcore),
-            Err(e) => {
-                launch_err = Some(e.into());
-                break;
+        for (w, &lcore) in lcores.iter().enumerate() {
+            let counters = Arc::new(WorkerCounters::default());
+            dp.counters.push(counters.clone());
+            if plan.per_worker[w].is_empty() {
+                eprintln!("op25bd: lcore {lcore} has nothing to serve (the devices offer too few queues); it stays idle");
+                continue;
             }
+            let lat = opts
+                .latency
+                .then(|| Arc::new(latency::LatencyBuckets::default()));
+            if let Some(l) = &lat {
+                dp.latency.push(l.clone());
+            }
+            let launch = || -> Result<(), Error> {
+                let queues = ports::take_queues(&opts.pairs, &plan.per_worker[w])?;
+                let (producer, consumer) = dpdk::ring::spsc::<Sample>(
+                    &format!("op25b_samples_{w}"),
+                    opts.sample_ring,
+                    dpdk::SOCKET_ID_ANY,
+                )?;
+                let worker = worker::Worker {
+                    index: w,
+                    queues,
+                    counters,
+                    latency: lat,
+                    samples: producer,
+                    tables: dp.tables.clone(),
+                    reader: qsbr.reader(w as u32)?,
+                    pool,
+                    stop: stop.clone(),
+                    tsc_hz,
+                };
+                dpdk::lcore::launch(lcore, move || worker.run())?;
+                dp.samples.push(consumer);
+                Ok(())
+            };
+            if let Err(e) = launch() {
+                let _ = dp.stop();
+                return Err(e);
+            }
+            dp.launched.push(lcore);
         }
+        Ok(dp)
     }
-    let t0 = Instant::now();
-    if launch_err.is_none() {
-        watch(&counters, &stop, opts.idle_exit);
-    }
-    stop.store(true, Ordering::Relaxed);
-    for lcore in &launched {
-        match dpdk::lcore::wait(*lcore) {
-            Ok(0) => {}
-            Ok(code) => eprintln!("op25bd: worker on lcore {lcore} ended with code {code}"),
-            Err(e) => eprintln!("op25bd: waiting for lcore {lcore}: {e}"),
-        }
-    }
-    let elapsed_s = t0.elapsed().as_secs_f64();
-    let mut port_reports = Vec::new();
-    for &p in &started.ports {
-        if let Ok(s) = p.stats() {
-            port_reports.push(PortReport {
-                port: p.0,
-                name: p.name().unwrap_or_default(),
-                ipackets: s.ipackets,
-                opackets: s.opackets,
-                imissed: s.imissed,
-                ierrors: s.ierrors,
-                oerrors: s.oerrors,
-                rx_nombuf: s.rx_nombuf,
-            });
-        }
-    }
-    let closed = started.stop_and_close();
-    if let Some(e) = launch_err {
-        return Err(e);
-    }
-    closed?;
-    Ok(Report {
-        totals: Totals::sum(counters.iter().map(|c| &**c)),
-        elapsed_s,
-        workers: launched.len(),
-        mempool_in_use: pool.in_use_count(),
-        mempool_size: pool.size(),
-        ports: port_reports,
-    })
-}
 
-/// The control core's wait: until `stop`, or until traffic was seen and then
-/// nothing arrived for `idle`.
-fn watch(counters: &[Arc<WorkerCounters>], stop: &AtomicBool, idle: Option<Duration>) {
-    let mut last_rx = 0;
-    let mut last_change = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(1));
-        if let Some(idle) = idle {
-            let rx: u64 = counters
-                .iter()
-                .map(|c| c.rx_access.get() + c.rx_core.get())
-                .sum();
-            if rx != last_rx {
-                last_rx = rx;
-                last_change = Instant::now();
-            } else if rx > 0 && last_change.elapsed() >= idle {
-                return;
+    /// Publishes new tables: an atomic pointer swap, then the QSBR grace period,
+    /// then the old generation is retired (its per-pool counts folded into the
+    /// running totals) and freed. Frames received after this returns are all
+    /// classified by the new tables. Publications are serialized.
+    pub fn publish(&self, tables: policy::Tables, source: String) -> Published {
+        let number = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let hash = tables.hash().to_string();
+        let (old, p) = self.tables.publish(Box::new(Generation::new(
+            number,
+            tables,
+            source,
+            self.workers,
+        )));
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, b, m) in old.pool_totals() {
+            let e = retired.entry(name).or_default();
+            e.blocked += b;
+            e.monitored += m;
+        }
+        drop(retired);
+        drop(old);
+        Published {
+            generation: number,
+            hash,
+            grace_us: p.grace.as_micros() as u64,
+        }
+    }
+
+    /// Runs `f` on the current generation (the control core's view).
+    pub fn with_current<R>(&self, f: impl FnOnce(&Generation) -> R) -> R {
+        self.tables.with_current(f)
+    }
+
+    /// Counters summed over the workers now.
+    pub fn totals(&self) -> Totals {
+        Totals::sum(self.counters.iter().map(|c| &**c))
+    }
+
+    /// Loop iterations per worker (a stalled worker's count stops moving).
+    pub fn worker_loops(&self) -> Vec<u64> {
+        self.counters.iter().map(|c| c.loops.get()).collect()
+    }
+
+    /// Frames received so far, all directions.
+    pub fn rx_total(&self) -> u64 {
+        self.counters
+            .iter()
+            .map(|c| c.dir[0].rx.get() + c.dir[1].rx.get())
+            .sum()
+    }
+
+    /// Per-pool counts: retired generations plus the current one.
+    pub fn pool_stats(&self) -> BTreeMap<String, PoolStats> {
+        // Hold the writer side while reading, so no generation retires in between.
+        self.tables.with_current(|g| {
+            let mut all = self
+                .retired
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            for (name, b, m) in g.pool_totals() {
+                let e = all.entry(name).or_default();
+                e.blocked += b;
+                e.monitored += m;
+            }
+            all
+        })
+    }
+
+    /// Latency percentiles over all workers, when enabled.
+    pub fn latency(&self) -> Option<LatencyReport> {
+        if self.latency.is_empty() {
+            return None;
+        }
+        // Bounded (1 ns to 1 min): saturating records clamp instead of resizing.
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).ok()?;
+        for l in &self.latency {
+            l.add_to(&mut h, self.tsc_hz);
+        }
+        Some(LatencyReport {
+            bursts: h.len(),
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        })
+    }
+
+    /// Moves every waiting blocked-flow sample into `out`, resolved to wall-clock
+    /// time and pool names (`names(generation, pool)`).
+    pub fn drain_samples(&mut self, out: &mut Vec<SampleRecord>) {
+        let mut buf = [Sample::EMPTY; 64];
+        let (tsc0, hz) = (self.tsc0, self.tsc_hz.max(1));
+        let wall0 = self
+            .wall0
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let current = self.tables.with_current(|g| {
+            (
+                g.number,
+                g.tables
+                    .pools()
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        for c in self.samples.iter_mut() {
+            loop {
+                let n = c.dequeue_burst(&mut buf);
+                for s in &buf[..n] {
+                    let ns = wall0
+                        + u128::from(s.tsc.saturating_sub(tsc0)) * 1_000_000_000 / u128::from(hz);
+                    let pool = if s.generation == current.0 {
+                        current
+                            .1
+                            .get(usize::from(s.pool))
+                            .cloned()
+                            .unwrap_or_default()
+                    } else {
+                        // A sample from a retired generation: the id alone is all we have.
+                        format!("#{} (generation {})", s.pool, s.generation)
+                    };
+                    out.push(SampleRecord::new(s, ns, pool));
+                }
+                if n < buf.len() {
+                    break;
+                }
             }
         }
+    }
+
+    /// A report of the running dataplane.
+    pub fn report(&self) -> Report {
+        let (generation, config_hash) = self
+            .tables
+            .with_current(|g| (g.number, g.tables.hash().to_string()));
+        Report {
+            totals: self.totals(),
+            elapsed_s: self.t0.elapsed().as_secs_f64(),
+            workers: self.launched.len(),
+            generation,
+            config_hash,
+            pools: self.pool_stats(),
+            latency_ns: self.latency(),
+            mempool_in_use: self.pool.in_use_count(),
+            mempool_size: self.pool.size(),
+            ports: self.port_reports(),
+            tsc_hz: self.tsc_hz,
+        }
+    }
+
+    fn port_reports(&self) -> Vec<PortReport> {
+        self.started
+            .ports
+            .iter()
+            .filter_map(|&p| {
+                let s = p.stats().ok()?;
+                Some(PortReport {
+                    port: p.0,
+                    name: p.name().unwrap_or_default(),
+                    ipackets: s.ipackets,
+                    opackets: s.opackets,
+                    imissed: s.imissed,
+                    ierrors: s.ierrors,
+                    oerrors: s.oerrors,
+                    rx_nombuf: s.rx_nombuf,
+                })
+            })
+            .collect()
+    }
+
+    /// Stops the workers (they drain their queues first), stops and closes every
+    /// port (pcap output files complete), and returns the final report.
+    pub fn stop(mut self) -> Result<Report, Error> {
+        self.stop.store(true, Ordering::Relaxed);
+        for lcore in &self.launched {
+            match dpdk::lcore::wait(*lcore) {
+                Ok(0) => {}
+                Ok(code) => eprintln!("op25bd: worker on lcore {lcore} ended with code {code}"),
+                Err(e) => eprintln!("op25bd: waiting for lcore {lcore}: {e}"),
+            }
+        }
+        let elapsed_s = self.t0.elapsed().as_secs_f64();
+        let ports = self.port_reports();
+        let mut report = self.report();
+        report.elapsed_s = elapsed_s;
+        report.ports = ports;
+        let started = std::mem::replace(&mut self.started, ports::Ports { ports: Vec::new() });
+        started.stop_and_close()?;
+        report.mempool_in_use = self.pool.in_use_count();
+        Ok(report)
+    }
+
+    /// The flag the workers poll; setting it stops them.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// How long the dataplane has run.
+    pub fn uptime(&self) -> Duration {
+        self.t0.elapsed()
     }
 }

@@ -1,16 +1,28 @@
-//! The worker loop: one tight loop per lcore, as in DPDK's l2fwd/l3fwd.
+//! The worker loop: one tight loop per lcore (DPDK l2fwd/l3fwd), each burst in
+//! stages (VPP): receive -> classify the whole burst -> build the replies ->
+//! forward / reply / free -> transmit. No allocation, lock or system call.
 //!
-//! rx_burst from each port of each pair it serves -> process the burst -> tx_burst
-//! to the peer port; a partial tx is retried a few times, then what is left is
-//! counted as dropped and freed, never leaked. No allocation, lock or system call.
+//! Once per loop iteration the worker reports a quiescent state: the only
+//! point where it holds no reference into the published [`Generation`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dpdk::{Burst, RxQueue, TxQueue};
+use classify::reply::MAX_REPLY_LEN;
+use classify::{
+    classify_burst, Direction, DropReason, ForwardReason, Parsed, ReplyKind, Verdict, MAX_BURST,
+};
+use dpdk::ring::Producer;
+use dpdk::{Burst, Mbuf, Mempool, QsbrReader, RcuCell, RxQueue, TxQueue};
 
+use crate::generation::Generation;
+use crate::latency::LatencyBuckets;
 use crate::ports::PairQueues;
+use crate::ratelimit::TokenBucket;
+use crate::sample::{Sample, SampleAction};
 use crate::stats::{Counter, WorkerCounters};
+
+const _: () = assert!(MAX_BURST == dpdk::MAX_BURST, "one burst size end to end");
 
 /// How often a partial tx_burst is retried before the rest is dropped.
 pub const TX_RETRIES: usize = 8;
@@ -18,47 +30,132 @@ pub const TX_RETRIES: usize = 8;
 /// Extra loop rounds after a stop request, to drain what is already queued.
 pub const DRAIN_ROUNDS: usize = 64;
 
+/// Bytes of a chained (multi-segment) frame copied out for classification and
+/// for the quote of an ICMP reply.
+pub const SCRATCH: usize = MAX_REPLY_LEN;
+
 /// What a worker lcore runs: everything it needs, built before launch.
 pub struct Worker {
-    pub id: usize,
+    pub index: usize,
     pub queues: Vec<PairQueues>,
     pub counters: Arc<WorkerCounters>,
+    pub latency: Option<Arc<LatencyBuckets>>,
+    pub samples: Producer<Sample>,
+    pub tables: Arc<RcuCell<Generation>>,
+    pub reader: QsbrReader,
+    pub pool: Mempool,
     pub stop: Arc<AtomicBool>,
+    pub tsc_hz: u64,
+}
+
+/// The worker's scratch space, allocated once before the loop.
+struct State {
+    rx: Burst,
+    fwd: Burst,
+    replies: Burst,
+    reply_kinds: [ReplyKind; MAX_BURST],
+    parsed: [Parsed; MAX_BURST],
+    verdicts: [Verdict; MAX_BURST],
+    keep: [bool; MAX_BURST],
+    scratch: Box<[[u8; SCRATCH]]>,
+    bucket: TokenBucket,
+}
+
+/// The ports one direction of a pair uses.
+struct Lane<'a> {
+    dir: Direction,
+    rx: &'a mut RxQueue,
+    /// Toward the peer port.
+    fwd: &'a mut TxQueue,
+    /// Back out of the ingress port.
+    reply: &'a mut TxQueue,
 }
 
 impl Worker {
     /// The loop. Returns 0 (the lcore's return code) after a stop request and a
     /// bounded drain.
-    pub fn run(mut self) -> i32 {
-        let mut burst = Burst::new();
-        let c = &*self.counters;
-        while !self.stop.load(Ordering::Relaxed) {
-            for q in self.queues.iter_mut() {
-                pump(
-                    &mut q.access_rx,
-                    &mut q.core_tx,
-                    &mut burst,
-                    &c.rx_access,
+    pub fn run(self) -> i32 {
+        let Worker {
+            index,
+            mut queues,
+            counters,
+            latency,
+            mut samples,
+            tables,
+            mut reader,
+            pool,
+            stop,
+            tsc_hz,
+        } = self;
+        let c = &*counters;
+        let rate = tables.read(&mut reader).tables.reply_rate_per_sec();
+        let mut st = State {
+            rx: Burst::new(),
+            fwd: Burst::new(),
+            replies: Burst::new(),
+            reply_kinds: [ReplyKind::Rst; MAX_BURST],
+            parsed: [Parsed::EMPTY; MAX_BURST],
+            verdicts: [Verdict::EMPTY; MAX_BURST],
+            keep: [false; MAX_BURST],
+            scratch: vec![[0u8; SCRATCH]; MAX_BURST].into_boxed_slice(),
+            bucket: TokenBucket::new(rate, tsc_hz, dpdk::cycles::rdtsc()),
+        };
+        let mut round = |reader: &mut QsbrReader, st: &mut State| -> usize {
+            let generation = tables.read(reader);
+            st.bucket.set_rate(generation.tables.reply_rate_per_sec());
+            let mut got = 0;
+            for q in queues.iter_mut() {
+                let PairQueues {
+                    access_rx,
+                    access_tx,
+                    core_rx,
+                    core_tx,
+                    ..
+                } = q;
+                let out = Lane {
+                    dir: Direction::Outbound,
+                    rx: access_rx,
+                    fwd: core_tx,
+                    reply: access_tx,
+                };
+                got += process(
+                    out,
+                    generation,
+                    index,
+                    st,
                     c,
+                    &pool,
+                    &mut samples,
+                    latency.as_deref(),
                 );
-                pump(&mut q.core_rx, &mut q.access_tx, &mut burst, &c.rx_core, c);
+                let inb = Lane {
+                    dir: Direction::Inbound,
+                    rx: core_rx,
+                    fwd: access_tx,
+                    reply: core_tx,
+                };
+                got += process(
+                    inb,
+                    generation,
+                    index,
+                    st,
+                    c,
+                    &pool,
+                    &mut samples,
+                    latency.as_deref(),
+                );
             }
+            got
+        };
+        while !stop.load(Ordering::Relaxed) {
+            round(&mut reader, &mut st);
+            reader.quiescent();
             c.loops.bump(1);
         }
-        // Drain: keep going until the rx queues are empty (bounded: an infinite
-        // source such as `infinite_rx=1` never empties).
+        // Drain what is already queued (bounded: an endless source never empties).
         for _ in 0..DRAIN_ROUNDS {
-            let mut got = 0;
-            for q in self.queues.iter_mut() {
-                got += pump(
-                    &mut q.access_rx,
-                    &mut q.core_tx,
-                    &mut burst,
-                    &c.rx_access,
-                    c,
-                );
-                got += pump(&mut q.core_rx, &mut q.access_tx, &mut burst, &c.rx_core, c);
-            }
+            let got = round(&mut reader, &mut st);
+            reader.quiescent();
             if got == 0 {
                 break;
             }
@@ -67,37 +164,174 @@ impl Worker {
     }
 }
 
-/// One burst from `rx` to `tx`. Returns how many frames were received.
+/// One burst of one lane, stage by stage. Returns how many frames arrived.
+#[allow(clippy::too_many_arguments)]
 #[inline]
-fn pump(
-    rx: &mut RxQueue,
-    tx: &mut TxQueue,
-    burst: &mut Burst,
-    rx_count: &Counter,
+fn process(
+    lane: Lane<'_>,
+    generation: &Generation,
+    worker: usize,
+    st: &mut State,
     c: &WorkerCounters,
+    mempool: &Mempool,
+    samples: &mut Producer<Sample>,
+    latency: Option<&LatencyBuckets>,
 ) -> usize {
-    let n = rx.rx_burst_into(burst);
+    let n = lane.rx.rx_burst_into(&mut st.rx);
     if n == 0 {
         return 0;
     }
-    rx_count.bump(n as u64);
-    send(tx, burst, &c.forwarded, c);
+    let t0 = dpdk::cycles::rdtsc();
+    let di = match lane.dir {
+        Direction::Outbound => 0,
+        Direction::Inbound => 1,
+    };
+    let d = &c.dir[di];
+    d.rx.bump(n as u64);
+
+    // Stage 1: a contiguous view of each frame. Chained mbufs (rare: jumbo
+    // frames on small segments) are copied out far enough for every header and
+    // the largest ICMP quote; they are still forwarded as they are.
+    for (i, m) in st.rx.as_slice().iter().enumerate() {
+        if !m.is_contiguous() {
+            c.multi_segment.bump(1);
+            m.copy_to(0, &mut st.scratch[i]);
+        }
+    }
+    let mut frames: [&[u8]; MAX_BURST] = [&[]; MAX_BURST];
+    for (i, m) in st.rx.as_slice().iter().enumerate() {
+        frames[i] = if m.is_contiguous() {
+            m.data()
+        } else {
+            let len = (m.pkt_len() as usize).min(SCRATCH);
+            &st.scratch[i][..len]
+        };
+    }
+
+    // Stage 2: parse, look up and decide, over the whole burst.
+    classify_burst(
+        &generation.tables,
+        lane.dir,
+        &frames[..n],
+        &mut st.parsed[..n],
+        &mut st.verdicts[..n],
+    );
+
+    // Stage 3: act. Replies are built into fresh mbufs; counters and samples.
+    let counts = &generation.pool_counts[worker.min(generation.pool_counts.len() - 1)].0;
+    let now = t0;
+    let mut n_replies = 0;
+    for (i, frame) in frames.iter().enumerate().take(n) {
+        let p = &st.parsed[i];
+        let mut sample = |pool: u16, action: SampleAction| {
+            let s = Sample::new(p, now, generation.number, pool, action, di as u8);
+            if samples.enqueue(s).is_err() {
+                c.samples_dropped.bump(1);
+            }
+        };
+        st.keep[i] = match st.verdicts[i] {
+            Verdict::Forward(reason) => {
+                if matches!(reason, ForwardReason::Unparsed(_)) {
+                    d.unparsed.bump(1);
+                }
+                true
+            }
+            Verdict::Monitor { pool } => {
+                d.monitored.bump(1);
+                counts[usize::from(pool)].monitored.bump(1);
+                sample(pool, SampleAction::Monitor);
+                true
+            }
+            Verdict::Reply { pool, kind } => {
+                counts[usize::from(pool)].blocked.bump(1);
+                if !st.bucket.take(now) {
+                    d.dropped_rate_limit.bump(1);
+                    sample(pool, SampleAction::RateLimited);
+                } else {
+                    match reply_mbuf(kind, frame, p, mempool) {
+                        Some(m) => {
+                            st.reply_kinds[n_replies] = kind;
+                            n_replies += 1;
+                            // Cannot fail: at most one reply per received frame.
+                            let _ = st.replies.push(m);
+                            sample(
+                                pool,
+                                if kind == ReplyKind::Rst {
+                                    SampleAction::Rst
+                                } else {
+                                    SampleAction::Icmp
+                                },
+                            );
+                        }
+                        None => d.dropped_no_mbuf.bump(1),
+                    }
+                }
+                false
+            }
+            Verdict::Drop(DropReason::Policy { pool })
+            | Verdict::Drop(DropReason::ReplyNotAllowed { pool, .. }) => {
+                counts[usize::from(pool)].blocked.bump(1);
+                d.dropped_policy.bump(1);
+                sample(pool, SampleAction::Drop);
+                false
+            }
+            Verdict::Drop(DropReason::TinyFragment) => {
+                d.dropped_tiny_fragment.bump(1);
+                false
+            }
+        };
+    }
+
+    // Stage 4: originals to the peer port or freed, in arrival order.
+    for (i, m) in st.rx.drain().enumerate() {
+        if st.keep[i] {
+            let _ = st.fwd.push(m);
+        }
+    }
+    let sent = send(lane.fwd, &mut st.fwd, &d.dropped_tx_full);
+    d.forwarded.bump(sent as u64);
+    if n_replies > 0 {
+        let sent = send(lane.reply, &mut st.replies, &d.dropped_tx_full);
+        let rst = st.reply_kinds[..sent]
+            .iter()
+            .filter(|k| **k == ReplyKind::Rst)
+            .count();
+        d.replied_rst.bump(rst as u64);
+        d.replied_icmp.bump((sent - rst) as u64);
+    }
+    if let Some(l) = latency {
+        l.record(dpdk::cycles::rdtsc().wrapping_sub(t0));
+    }
     n
 }
 
-/// Transmits all of `burst`, retrying a partial send; counts what went out into
-/// `sent_count` and what could not into `dropped_tx_full`. Leaves `burst` empty.
+/// A reply of `kind` to the frame, in a fresh mbuf; `None` when no mbuf is free
+/// (or, defensively, when the reply does not fit one).
 #[inline]
-pub fn send(tx: &mut TxQueue, burst: &mut Burst, sent_count: &Counter, c: &WorkerCounters) {
+fn reply_mbuf(kind: ReplyKind, frame: &[u8], parsed: &Parsed, mempool: &Mempool) -> Option<Mbuf> {
+    let len = classify::reply::reply_len(kind, frame, parsed)?;
+    let mut m = Mbuf::alloc(mempool)?;
+    let buf = m.append(u16::try_from(len).ok()?)?;
+    let written = classify::build_reply(kind, frame, parsed, buf)?;
+    if written != len {
+        m.trim((len - written) as u16);
+    }
+    Some(m)
+}
+
+/// Transmits all of `burst`, retrying a partial send; what could not be sent is
+/// counted in `dropped` and freed. Returns how many went out (the first ones).
+#[inline]
+pub fn send(tx: &mut TxQueue, burst: &mut Burst, dropped: &Counter) -> usize {
     let mut sent = tx.tx_burst(burst);
     let mut tries = 0;
     while !burst.is_empty() && tries < TX_RETRIES {
         sent += tx.tx_burst(burst);
         tries += 1;
     }
-    sent_count.bump(sent as u64);
     if !burst.is_empty() {
-        c.dropped_tx_full.bump(burst.len() as u64);
+        dropped.bump(burst.len() as u64);
         burst.clear();
     }
+    sent
 }

@@ -41,7 +41,7 @@ counters; SIGHUP reloads the config file.";
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    override_usage = "op25bd [EAL options] -- --config FILE [--pair ACCESS:CORE]... [--idle-exit-ms N] [--stats-json FILE]"
+    override_usage = "op25bd [EAL options] -- --config FILE [--pair ACCESS:CORE]... [--idle-exit-ms N] [--stats-json FILE] [--blocked-log FILE] [--latency]"
 )]
 pub struct AppArgs {
     /// Policy config (YAML). Validated before any port is touched.
@@ -61,6 +61,21 @@ pub struct AppArgs {
     /// Write the final counters to FILE as JSON at exit.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+
+    /// Append blocked-flow samples to FILE as JSON lines (time, src, sport,
+    /// dst, dport, pool, action, VLAN ids, PPPoE session): for abuse desks.
+    #[arg(long, value_name = "FILE")]
+    pub blocked_log: Option<PathBuf>,
+
+    /// Most blocked-flow samples written per second; the rest are counted
+    /// as dropped.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub blocked_log_rate: u32,
+
+    /// Measure per-burst software residence time (TSC) on every worker and
+    /// report its percentiles with the stats.
+    #[arg(long)]
+    pub latency: bool,
 }
 
 fn parse_pair(s: &str) -> Result<Pair, String> {

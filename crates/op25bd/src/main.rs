@@ -1,7 +1,8 @@
 //! op25bd: the daemon. Thin: parse the command line, load the policy, start EAL,
-//! hand over to the dataplane, report.
+//! start the dataplane, run the control loop, report.
 
 mod cli;
+mod control;
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -17,35 +18,37 @@ fn main() -> ExitCode {
             print!("{text}");
             return ExitCode::SUCCESS;
         }
-        Err(e) => {
-            // clap formats usage errors itself and exits with 2.
-            e.exit();
-        }
+        // clap formats usage errors itself and exits with 2.
+        Err(e) => e.exit(),
     };
 
     // The policy is checked before any port is touched: a bad config costs nothing.
-    let loaded = match policy::load_file(&app.config) {
+    let (loaded, source) = match control::load(&app.config) {
         Ok(l) => l,
         Err(errors) => {
             eprintln!("op25bd: config rejected:\n{errors}");
             return ExitCode::FAILURE;
         }
     };
-    for w in &loaded.warnings {
-        eprintln!("op25bd: warning: {w}");
-    }
-    let summary = loaded.tables.summary();
-    eprintln!(
-        "op25bd: config {} loaded: {} pools, hash {}",
-        app.config.display(),
-        summary.pools.len(),
-        &loaded.tables.hash()[..12.min(loaded.tables.hash().len())]
-    );
+    let blocked_log = match app.blocked_log.as_deref().map(control::BlockedLog::open) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(e)) => {
+            eprintln!("op25bd: cannot open the blocked-flow log: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
 
-    // Signals: set a flag the control loop polls; nothing else runs in the handler.
+    // Signals only set flags; the control loop acts on them.
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+    let hup = Arc::new(AtomicBool::new(false));
+    let flags = [
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGHUP, &hup),
+    ];
+    for (sig, flag) in flags {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(flag)) {
             eprintln!("op25bd: cannot install the handler for signal {sig}: {e}");
             return ExitCode::FAILURE;
         }
@@ -60,14 +63,46 @@ fn main() -> ExitCode {
     };
     let opts = dataplane::Options {
         pairs: app.pairs.clone(),
-        idle_exit: app.idle_exit_ms.map(Duration::from_millis),
+        latency: app.latency,
+        ..Default::default()
     };
-    let result = dataplane::run(&opts, stop);
-    let code = match result {
+    let summary = loaded.tables.summary();
+    let dp = match dataplane::Dataplane::start(&opts, loaded.tables, source) {
+        Ok(dp) => dp,
+        Err(e) => {
+            eprintln!("op25bd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "op25bd: running: config {} (generation 1, {} pools), pairs {}",
+        app.config.display(),
+        summary.pools.len(),
+        app.pairs
+            .iter()
+            .map(|p| format!("{}:{}", p.access, p.core))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut ctl = control::Control {
+        dp,
+        config_path: app.config.clone(),
+        stop,
+        hup,
+        idle_exit: app.idle_exit_ms.map(Duration::from_millis),
+        blocked_log,
+        blocked_log_rate: app.blocked_log_rate,
+    };
+    ctl.run();
+    let control::Control {
+        dp, blocked_log, ..
+    } = ctl;
+    let code = match dp.stop() {
         Ok(report) => {
-            print_report(&report);
+            let log_stats = blocked_log.as_ref().map(|l| (l.written, l.dropped));
+            control::print_report(&report, log_stats);
             match &app.stats_json {
-                Some(path) => match write_json(path, &report) {
+                Some(path) => match control::write_json(path, &report, log_stats) {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("op25bd: cannot write {}: {e}", path.display());
@@ -82,46 +117,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     };
+    // Nothing may outlive the EAL: it goes last.
     drop(eal);
     code
-}
-
-fn print_report(r: &dataplane::Report) {
-    let t = &r.totals;
-    println!(
-        "op25bd: stopped after {:.3} s on {} worker(s)",
-        r.elapsed_s, r.workers
-    );
-    println!(
-        "  received   {:>10}  ({} from subscribers, {} from the core)",
-        t.rx, t.rx_access, t.rx_core
-    );
-    println!("  forwarded  {:>10}", t.forwarded);
-    println!("  replied    {:>10}", t.replied);
-    println!(
-        "  dropped    {:>10}  ({} tx queue full)",
-        t.dropped, t.dropped_tx_full
-    );
-    println!("  monitored  {:>10}", t.monitored);
-    for p in &r.ports {
-        println!(
-            "  port {} {:<12} in {:>8}  out {:>8}  missed {}  errors {}/{}",
-            p.port, p.name, p.ipackets, p.opackets, p.imissed, p.ierrors, p.oerrors
-        );
-    }
-    if r.mempool_in_use != 0 {
-        println!(
-            "  mbufs still in use at exit: {} (a leak)",
-            r.mempool_in_use
-        );
-    }
-}
-
-fn write_json(path: &std::path::Path, r: &dataplane::Report) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
-    text.push('\n');
-    // Write then rename, so a reader never sees half a file.
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

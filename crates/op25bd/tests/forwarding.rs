@@ -71,7 +71,8 @@ fn every_frame_is_forwarded_byte_for_byte_and_in_order_in_both_directions() {
     ] {
         assert_eq!(j[k].as_u64(), Some(v), "{k} in {j}");
     }
-    assert_eq!(j["rx_access"].as_u64(), Some(sent_up.len() as u64));
+    assert_eq!(j["outbound"]["rx"].as_u64(), Some(sent_up.len() as u64));
+    assert_eq!(j["inbound"]["rx"].as_u64(), Some(sent_down.len() as u64));
     assert!(j["elapsed_s"].as_f64().is_some(), "{j}");
     assert!(j["monitored"].is_u64(), "{j}");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -348,6 +348,20 @@ impl Tables {
         self.src6.lookup(addr)
     }
 
+    /// [`Tables::lookup_src_v4`] for a burst of addresses at once (the LPM can
+    /// overlap the memory accesses of independent lookups). Fills
+    /// `out[..addrs.len().min(out.len())]`.
+    #[inline]
+    pub fn lookup_src_v4_bulk(&self, addrs: &[u32], out: &mut [Option<PoolId>]) {
+        self.src4.lookup_bulk(addrs, out)
+    }
+
+    /// [`Tables::lookup_src_v6`] for a burst of addresses at once.
+    #[inline]
+    pub fn lookup_src_v6_bulk(&self, addrs: &[u128], out: &mut [Option<PoolId>]) {
+        self.src6.lookup_bulk(addrs, out)
+    }
+
     /// The pool of an address of either family.
     pub fn lookup_src(&self, addr: IpAddr) -> Option<PoolId> {
         match addr {

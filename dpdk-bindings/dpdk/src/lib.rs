@@ -64,13 +64,13 @@ pub mod telemetry;
 
 pub use eal::{is_running, version, Eal};
 pub use error::{rte_errno, strerror, Error, Result};
-pub use mbuf::{free_bulk, Burst, Mbuf, Segments, MAX_BURST};
+pub use mbuf::{free_bulk, Burst, Drain, Mbuf, Segments, MAX_BURST};
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM};
 pub use port::{
     rss_ip_tcp_udp, DevInfo, Link, Port, PortConf, PortId, RxQueue, Stats, TxQueue, MAX_PORTS,
     MAX_QUEUES_PER_PORT,
 };
-pub use rcu::{Qsbr, QsbrReader};
+pub use rcu::{Qsbr, QsbrReader, RcuCell};
 
 /// Any NUMA socket (`SOCKET_ID_ANY`).
 pub const SOCKET_ID_ANY: i32 = sys::SOCKET_ID_ANY;

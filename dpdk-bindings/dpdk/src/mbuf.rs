@@ -524,6 +524,16 @@ impl Burst {
         n
     }
 
+    /// Takes every mbuf out, in order; what the iterator has not yielded when
+    /// it is dropped is freed. The burst is empty afterwards.
+    #[inline]
+    pub fn drain(&mut self) -> Drain<'_> {
+        Drain {
+            burst: self,
+            next: 0,
+        }
+    }
+
     /// Raw pointers to the held mbufs (ownership stays with the burst).
     #[inline]
     pub(crate) fn raw_slice(&self) -> &[*mut sys::rte_mbuf] {
@@ -551,6 +561,48 @@ impl Burst {
         let n = n.min(self.len);
         self.bufs.copy_within(n..self.len, 0);
         self.len -= n;
+    }
+}
+
+/// The iterator of [`Burst::drain`].
+pub struct Drain<'a> {
+    burst: &'a mut Burst,
+    next: usize,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Mbuf;
+
+    #[inline]
+    fn next(&mut self) -> Option<Mbuf> {
+        if self.next >= self.burst.len {
+            return None;
+        }
+        let p = self.burst.bufs[self.next];
+        self.next += 1;
+        // SAFETY: slots next.. < len hold owned mbufs; each is yielded once
+        // and Drop below only frees the ones not yielded.
+        Some(Mbuf(unsafe { NonNull::new_unchecked(p) }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.burst.len - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Drain<'_> {}
+
+impl Drop for Drain<'_> {
+    fn drop(&mut self) {
+        let (from, to) = (self.next, self.burst.len);
+        if to > from {
+            // SAFETY: bufs[from..to] are owned mbufs never yielded; freed once.
+            unsafe {
+                sys::rte_pktmbuf_free_bulk(self.burst.bufs[from..].as_mut_ptr(), (to - from) as u32)
+            };
+        }
+        self.burst.len = 0;
     }
 }
 

@@ -191,6 +191,7 @@ impl Qsbr {
         Ok(QsbrReader {
             qsbr: Arc::clone(self),
             id,
+            online: std::cell::Cell::new(true),
         })
     }
 
@@ -213,6 +214,9 @@ impl Drop for Qsbr {
 pub struct QsbrReader {
     qsbr: Arc<Qsbr>,
     id: u32,
+    // Whether the reader is online: only an online reader may read an
+    // [`RcuCell`] (an offline one is not waited for by writers).
+    online: std::cell::Cell<bool>,
 }
 
 impl QsbrReader {
@@ -235,6 +239,7 @@ impl QsbrReader {
 
     /// Goes offline (before blocking or sleeping).
     pub fn offline(&self) {
+        self.online.set(false);
         // SAFETY: id range-checked at creation.
         unsafe { sys::rte_rcu_qsbr_thread_offline(self.qsbr.v.as_ptr(), self.id) }
     }
@@ -243,6 +248,7 @@ impl QsbrReader {
     pub fn online(&self) {
         // SAFETY: id range-checked at creation.
         unsafe { sys::rte_rcu_qsbr_thread_online(self.qsbr.v.as_ptr(), self.id) }
+        self.online.set(true);
     }
 }
 
@@ -251,6 +257,99 @@ impl Drop for QsbrReader {
         self.offline();
         // Unregistering an id in range cannot fail.
         let _ = self.qsbr.thread_unregister(self.id);
+    }
+}
+
+/// A value published by one writer and read by QSBR readers without locks:
+/// readers get a plain `&T` for the current value; a writer swaps in a new
+/// value with an atomic pointer exchange and gets the old one back only after
+/// every online reader has passed a quiescent state (the grace period), when no
+/// reader can still hold a reference to it.
+///
+/// This is how the control core publishes new tables to the workers.
+pub struct RcuCell<T> {
+    ptr: std::sync::atomic::AtomicPtr<T>,
+    qsbr: Arc<Qsbr>,
+    // Serializes writers; readers never touch it.
+    writer: std::sync::Mutex<()>,
+}
+
+// SAFETY: the cell hands out &T to reader threads (T: Sync) and moves T
+// between threads on publish (T: Send); the pointer itself is atomic.
+unsafe impl<T: Send + Sync> Send for RcuCell<T> {}
+// SAFETY: as for Send.
+unsafe impl<T: Send + Sync> Sync for RcuCell<T> {}
+
+/// How long a publication took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Published {
+    /// The wait for the grace period.
+    pub grace: std::time::Duration,
+}
+
+impl<T: Send + Sync> RcuCell<T> {
+    /// A cell holding `value`, read by readers of `qsbr`.
+    pub fn new(value: Box<T>, qsbr: Arc<Qsbr>) -> Self {
+        RcuCell {
+            ptr: std::sync::atomic::AtomicPtr::new(Box::into_raw(value)),
+            qsbr,
+            writer: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// The current value, for an online reader of this cell's QSBR variable.
+    /// The reference lives as long as the borrows of the cell and of `reader`, so the
+    /// reader cannot report a quiescent state (or go offline) while it holds it.
+    ///
+    /// # Panics
+    /// If `reader` belongs to another QSBR variable or is offline: either would
+    /// let a writer free the value under the reference.
+    #[inline]
+    pub fn read<'a>(&'a self, reader: &'a mut QsbrReader) -> &'a T {
+        assert!(
+            Arc::ptr_eq(&reader.qsbr, &self.qsbr) && reader.online.get(),
+            "RcuCell::read needs an online reader of the cell's own QSBR variable"
+        );
+        let p = self.ptr.load(std::sync::atomic::Ordering::Acquire);
+        // SAFETY: p came from Box::into_raw and is freed only by `publish`
+        // after a grace period that this online reader must first pass by
+        // calling quiescent(), which the &'a mut borrow forbids while the
+        // reference lives.
+        unsafe { &*p }
+    }
+
+    /// The current value, for the writer side (the control core): valid while
+    /// the returned guard holds the writer lock, so no publish can free it.
+    pub fn with_current<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: only `publish` frees values, and it needs the writer lock.
+        f(unsafe { &*self.ptr.load(std::sync::atomic::Ordering::Acquire) })
+    }
+
+    /// Publishes `value`, waits for the grace period, and returns the previous
+    /// value, which no reader can still see. Writers are serialized. Must not
+    /// be called by a thread that is itself an online reader of the variable.
+    pub fn publish(&self, value: Box<T>) -> (Box<T>, Published) {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self
+            .ptr
+            .swap(Box::into_raw(value), std::sync::atomic::Ordering::AcqRel);
+        let t0 = std::time::Instant::now();
+        let token = self.qsbr.start();
+        self.qsbr.check(token, true);
+        let grace = t0.elapsed();
+        // SAFETY: `old` came from Box::into_raw; after the swap no new reader
+        // can load it, and the grace period guarantees every reader that
+        // loaded it before has since passed a quiescent state.
+        (unsafe { Box::from_raw(old) }, Published { grace })
+    }
+}
+
+impl<T> Drop for RcuCell<T> {
+    fn drop(&mut self) {
+        // SAFETY: dropping the cell needs &mut, so no reader borrow of it is
+        // alive; the pointer came from Box::into_raw.
+        drop(unsafe { Box::from_raw(*self.ptr.get_mut()) });
     }
 }
 
@@ -311,5 +410,65 @@ mod tests {
         // Readers unregistered on drop: nothing holds a new grace period.
         let t = q.start();
         assert!(q.check(t, false));
+    }
+
+    #[test]
+    fn rcu_cell_readers_see_whole_values_and_every_old_value_is_freed_once() {
+        use std::sync::atomic::AtomicUsize;
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        struct Gen(Vec<u64>);
+        impl Drop for Gen {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let qsbr = Arc::new(Qsbr::new(4).unwrap());
+        let cell = Arc::new(RcuCell::new(Box::new(Gen(vec![0; 64])), qsbr.clone()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for id in 0..2 {
+            let (cell, stop, mut r) = (cell.clone(), stop.clone(), qsbr.reader(id).unwrap());
+            readers.push(std::thread::spawn(move || {
+                let mut last = 0;
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let g = cell.read(&mut r);
+                    let v = g.0[0];
+                    assert!(g.0.iter().all(|&x| x == v), "torn value");
+                    assert!(v >= last, "went back from {last} to {v}");
+                    last = v;
+                    reads += 1;
+                    r.quiescent();
+                }
+                reads
+            }));
+        }
+        for gen in 1..=500u64 {
+            let (old, _) = cell.publish(Box::new(Gen(vec![gen; 64])));
+            assert_eq!(old.0[0], gen - 1);
+            // After publish returns, a reader's next read sees `gen` or later.
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() > 0);
+        }
+        assert_eq!(
+            DROPS.load(Ordering::SeqCst),
+            500,
+            "each replaced value dropped once"
+        );
+        cell.with_current(|g| assert_eq!(g.0[0], 500));
+        drop(cell);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 501);
+    }
+
+    #[test]
+    #[should_panic(expected = "online reader")]
+    fn rcu_cell_refuses_an_offline_reader() {
+        let qsbr = Arc::new(Qsbr::new(1).unwrap());
+        let cell = RcuCell::new(Box::new(1u32), qsbr.clone());
+        let mut r = qsbr.reader(0).unwrap();
+        r.offline();
+        let _ = cell.read(&mut r);
     }
 }
