@@ -73,8 +73,8 @@ FILENAME == ARGV[1] { srv[k] = 1; srv_frames++; next }
   # To a segment without ACK: RST+ACK, SEQ 0, ACK = SEG.SEQ + len + SYN (+ FIN), window 0, no options.
   if (!flag($13) || !flag($12) || flag($11) || flag($14) || flag($24) || flag($25)) problems = problems " flags not exactly RST+ACK;"
   if (!zero($15)) problems = problems " seq " $15 " (want 0);"
-  want_ack = (syn_seq[o] + syn_len[o] + 1 + syn_fin[o]) % 4294967296
-  if ($16 + 0 != want_ack) problems = problems " ack " $16 " (want " want_ack ");"
+  want_ack = sprintf("%.0f", (syn_seq[o] + syn_len[o] + 1 + syn_fin[o]) % 4294967296)
+  if ($16 + 0 != want_ack + 0) problems = problems " ack " $16 " (want " want_ack ");"
   if (!zero($17)) problems = problems " window " $17 " (want 0);"
   if ($18 + 0 != 20) problems = problems " header " $18 " bytes (want 20, no options);"
   if ($19 + 0 != 0) problems = problems " " $19 " payload bytes;"
