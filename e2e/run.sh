@@ -25,7 +25,7 @@ readonly MAIL_DOMAIN=e2e.example
 readonly SUB_ADDRS=("$SUB_DYN4" "$SUB_FIX4" "$SUB_DYN6" "$SUB_FIX6")
 readonly SRV_ADDRS=("$MX4" "$RELAY4" "$MX6" "$RELAY6")
 # Debian packages the lab needs (the Perl modules give swaks TLS and IPv6).
-readonly PACKAGES=(iproute2 ethtool openssl iputils-ping postfix swaks tshark
+readonly PACKAGES=(iproute2 ethtool openssl iputils-ping jq postfix swaks tshark
   libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl)
 
 usage() {
@@ -117,7 +117,7 @@ preflight() {
   if ! bash "$REPO/.ci/install-deps" "${PACKAGES[@]}" >&2; then
     skip "required Debian packages are missing and cannot be installed: ${PACKAGES[*]}"
   fi
-  for tool in ip ethtool openssl ping nstat ss postfix swaks tshark dumpcap; do
+  for tool in ip ethtool openssl ping jq nstat ss postfix swaks tshark dumpcap; do
     command -v "$tool" >/dev/null 2>&1 || skip "'$tool' is still missing after installing ${PACKAGES[*]}"
   done
 }
@@ -307,9 +307,9 @@ stop_op25bd() { # phase
   if [ "$rc" -eq 0 ]; then pass "$1: op25bd stopped cleanly on SIGTERM"; else fail "$1: op25bd exited with $rc on SIGTERM: $(tail -5 "$WORK/$1-op25bd.log")"; fi
 }
 
-# A counter from --stats-json; empty when absent.
-stat() { # file key
-  sed -n "s/^  \"$2\": \([0-9][0-9]*\),\?$/\1/p" "$1" | head -1
+# A counter from --stats-json (op25bd writes it at exit).
+stat() { # jq path into $STATS_FILE; empty when absent or not a number
+  jq -r "($1) // empty | numbers" "$STATS_FILE" 2>/dev/null
 }
 
 # --- checks -------------------------------------------------------------------------
@@ -366,7 +366,7 @@ smtp_case() { # phase name src dst port expect
   local i f="" peer="[$src]"
   [[ "$src" == *:* ]] && peer="[IPv6:$src]"
   for i in $(seq 100); do
-    f="$(grep -rlF "X-Op25b-E2E: $tag" "$MTA/mail/inbox/new" 2>/dev/null | head -1 || true)"
+    f="$(grep -rlxF "X-Op25b-E2E: $tag" "$MTA/mail/inbox/new" 2>/dev/null | head -1 || true)"
     [ -n "$f" ] && break
     sleep 0.1
   done
@@ -444,32 +444,41 @@ check_tcp() { # phase
 }
 
 check_stats() { # phase
-  local ph="$1" f="$WORK/$1-stats.json" k v
-  [ -s "$f" ] || { fail "$ph: op25bd wrote no --stats-json"; return 0; }
-  for k in rx forwarded replied dropped monitored; do
-    [ -n "$(stat "$f" "$k")" ] || { fail "$ph: --stats-json has no counter '$k': $(tr -d '\n' <"$f")"; return 0; }
+  local ph="$1" k v
+  STATS_FILE="$WORK/$1-stats.json"
+  [ -s "$STATS_FILE" ] || { fail "$ph: op25bd wrote no --stats-json"; return 0; }
+  jq -e . "$STATS_FILE" >/dev/null 2>&1 || { fail "$ph: --stats-json is not JSON: $(head -c 300 "$STATS_FILE")"; return 0; }
+  local keys=(.rx .forwarded .replied .dropped .monitored .mempool_in_use
+    '.pools["lab-dynamic"].blocked' '.pools["lab-dynamic"].monitored'
+    '.pools["lab-fixed-ip"].blocked' '.pools["lab-fixed-ip"].monitored')
+  for k in "${keys[@]}"; do
+    [ -n "$(stat "$k")" ] || { fail "$ph: --stats-json has no counter $k: $(jq -c . "$STATS_FILE")"; return 0; }
   done
-  v="$(stat "$f" mempool_in_use)"
-  if [ -n "$v" ]; then
-    if [ "$v" -eq 0 ]; then pass "$ph: no mbuf left in use at exit"; else fail "$ph: $v mbufs still in use at exit"; fi
-  fi
-  local replied dropped monitored rx
-  replied="$(stat "$f" replied)" dropped="$(stat "$f" dropped)" monitored="$(stat "$f" monitored)" rx="$(stat "$f" rx)"
+  v="$(stat .mempool_in_use)"
+  if [ "$v" -eq 0 ]; then pass "$ph: no mbuf left in use at exit"; else fail "$ph: $v mbufs still in use at exit"; fi
+  local replied dropped monitored rx dyn_blocked dyn_mon fix_blocked fix_mon
+  replied="$(stat .replied)" dropped="$(stat .dropped)" monitored="$(stat .monitored)" rx="$(stat .rx)"
+  dyn_blocked="$(stat '.pools["lab-dynamic"].blocked')" dyn_mon="$(stat '.pools["lab-dynamic"].monitored')"
+  fix_blocked="$(stat '.pools["lab-fixed-ip"].blocked')" fix_mon="$(stat '.pools["lab-fixed-ip"].monitored')"
+  if [ "$fix_blocked" -eq 0 ] && [ "$fix_mon" -eq 0 ]; then pass "$ph: pool lab-fixed-ip (exempt): nothing blocked or monitored"
+  else fail "$ph: pool lab-fixed-ip (exempt) counted $fix_blocked blocked and $fix_mon monitored (expected 0 and 0)"; fi
   if [ "$ph" = enforce ]; then
-    if [ "$replied" -eq "${CAP_op25bd_rsts:-0}" ] && [ "$replied" -eq 2 ]; then
-      pass "$ph: op25bd counted $replied replies, the 2 RSTs the subscriber saw"
+    if [ "$replied" -eq "${CAP_op25bd_rsts:-0}" ] && [ "$replied" -eq 2 ] && [ "$dropped" -eq 0 ]; then
+      pass "$ph: op25bd counted $replied replies (and no drop): the 2 RSTs the subscriber saw"
     else
-      fail "$ph: op25bd counted $replied replies; the subscriber saw ${CAP_op25bd_rsts:-0} RSTs from it; 2 expected"
+      fail "$ph: op25bd counted $replied replies and $dropped drops; the subscriber saw ${CAP_op25bd_rsts:-0} RSTs from it; 2 replies and no drop expected"
     fi
+    if [ "$dyn_blocked" -eq 2 ] && [ "$dyn_mon" -eq 0 ]; then pass "$ph: pool lab-dynamic counted the 2 blocked connections"
+    else fail "$ph: pool lab-dynamic counted $dyn_blocked blocked and $dyn_mon monitored (expected 2 and 0)"; fi
   else
-    if [ "$replied" -eq 0 ] && [ "$dropped" -eq 0 ]; then pass "$ph: nothing replied to or dropped in monitor mode"
-    else fail "$ph: monitor mode replied $replied and dropped $dropped (expected 0 and 0)"; fi
+    if [ "$replied" -eq 0 ] && [ "$dropped" -eq 0 ] && [ "$dyn_blocked" -eq 0 ]; then pass "$ph: nothing blocked, replied to or dropped in monitor mode"
+    else fail "$ph: monitor mode replied $replied, dropped $dropped, pool lab-dynamic blocked $dyn_blocked (expected 0, 0, 0)"; fi
     # At least the two SYNs toward the outside MX; at most every segment of those
     # two connections (both directions: the inbound rule is on).
-    if [ "$monitored" -ge 2 ] && [ "$monitored" -le "${CAP_blocked_segments:-0}" ]; then
-      pass "$ph: $monitored segments counted as monitored (2..${CAP_blocked_segments:-0} possible)"
+    if [ "$monitored" -ge 2 ] && [ "$monitored" -le "${CAP_blocked_segments:-0}" ] && [ "$dyn_mon" -eq "$monitored" ]; then
+      pass "$ph: $monitored segments counted as monitored, all in pool lab-dynamic (2..${CAP_blocked_segments:-0} possible)"
     else
-      fail "$ph: monitored = $monitored, expected between 2 (the SYNs) and ${CAP_blocked_segments:-0} (every segment of the port-25 connections to the outside MX)"
+      fail "$ph: monitored = $monitored (pool lab-dynamic: $dyn_mon), expected between 2 (the SYNs) and ${CAP_blocked_segments:-0} (every segment of the port-25 connections to the outside MX), all in lab-dynamic"
     fi
   fi
   log "$ph: op25bd counters: rx $rx, replied $replied, dropped $dropped, monitored $monitored"
@@ -491,7 +500,7 @@ run_phase() { # phase
   else fail "$ph: the subscriber kernel retransmitted $((r1 - r0)) SYN(s) (TcpExtTCPSynRetrans)"; fi
   local tag
   for tag in "${REFUSED_TAGS[@]}"; do
-    if grep -rqF "X-Op25b-E2E: $tag" "$MTA/mail/inbox/new" 2>/dev/null; then fail "$ph: a refused message ($tag) reached the Maildir"; fi
+    if grep -rqxF "X-Op25b-E2E: $tag" "$MTA/mail/inbox/new" 2>/dev/null; then fail "$ph: a refused message ($tag) reached the Maildir"; fi
   done
   stop_captures
   stop_op25bd "$ph"
