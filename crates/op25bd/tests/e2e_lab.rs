@@ -9,6 +9,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use op25b_bench::frame::{self, L2, L3, L4, TCP_ACK, TCP_RST, TCP_SYN};
@@ -41,8 +42,12 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("op25b-e2e-test-{name}-{}", std::process::id()));
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "op25b-e2e-test-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
@@ -253,7 +258,7 @@ fn submission_handshake() -> Vec<Vec<u8>> {
 
 /// Runs `e2e/run.sh --analyze` on the captures; None when tshark is missing.
 fn analyze(phase: &str, sub: &[Vec<u8>], srv: &[Vec<u8>]) -> Option<(bool, String)> {
-    let s = Scratch::new(&format!("analyze-{phase}-{:x}", hash(sub, srv)));
+    let s = Scratch::new(&format!("analyze-{phase}"));
     pcap::write_file(&s.0.join(format!("{phase}-sub.pcapng")), sub).unwrap();
     pcap::write_file(&s.0.join(format!("{phase}-srv.pcapng")), srv).unwrap();
     let out = Command::new("bash")
@@ -278,15 +283,6 @@ fn analyze(phase: &str, sub: &[Vec<u8>], srv: &[Vec<u8>]) -> Option<(bool, Strin
         out.status
     );
     Some((out.status.success(), text))
-}
-
-/// Distinguishes the scratch directories of tests running at the same time.
-fn hash(a: &[Vec<u8>], b: &[Vec<u8>]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    a.hash(&mut h);
-    b.hash(&mut h);
-    h.finish()
 }
 
 fn enforce_captures(spoil: Spoil) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
@@ -327,19 +323,23 @@ fn capture_checks_catch_bad_checksums_in_a_reply() {
 
 #[test]
 fn capture_checks_catch_every_field_of_the_reply_contract() {
-    for (spoil, expect) in [
-        (Spoil::Seq, "seq 1 (want 0)"),
-        (Spoil::Ack, "(want 2147483650)"),
-        (Spoil::Window, "window 512 (want 0)"),
-        (Spoil::Ttl, "TTL 63 (want 64)"),
-        (Spoil::NoDf, "DF not set"),
-        (Spoil::IpId, "IP ID 0x0007 (want 0)"),
-        (Spoil::HopLimit, "hop limit 255 (want 64)"),
-        (Spoil::MacsNotSwapped, "are not the SYN's swapped"),
-        (Spoil::Options, "header 24 bytes (want 20, no options)"),
-    ] {
-        assert_caught(spoil, expect);
-    }
+    // Each case is its own set of tshark runs: in parallel, to keep `make test` short.
+    // A failing case panics its thread, and the scope then fails the test.
+    std::thread::scope(|s| {
+        for (spoil, expect) in [
+            (Spoil::Seq, "seq 1 (want 0)"),
+            (Spoil::Ack, "(want 2147483650)"),
+            (Spoil::Window, "window 512 (want 0)"),
+            (Spoil::Ttl, "TTL 63 (want 64)"),
+            (Spoil::NoDf, "DF not set"),
+            (Spoil::IpId, "IP ID 0x0007 (want 0)"),
+            (Spoil::HopLimit, "hop limit 255 (want 64)"),
+            (Spoil::MacsNotSwapped, "are not the SYN's swapped"),
+            (Spoil::Options, "header 24 bytes (want 20, no options)"),
+        ] {
+            s.spawn(move || assert_caught(spoil, expect));
+        }
+    });
 }
 
 #[test]
