@@ -8,8 +8,9 @@
 # See e2e/README.md for what it proves. Usage: e2e/run.sh [--help]
 set -euo pipefail
 
-readonly E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly REPO="$(cd "$E2E_DIR/.." && pwd)"
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$E2E_DIR/.." && pwd)"
+readonly E2E_DIR REPO
 
 # Exit codes: 0 every check passed, 1 a check failed, 2 the lab could not be set
 # up (a bug or a broken machine), 77 skipped (no namespaces here, or tools missing
@@ -31,18 +32,21 @@ readonly PACKAGES=(iproute2 ethtool openssl iputils-ping jq postfix swaks tshark
 usage() {
   cat <<EOF
 Usage: e2e/run.sh [--op25bd PATH] [--phases LIST] [--keep] [--workdir DIR]
+       e2e/run.sh --analyze DIR [--phases LIST]
 
 Builds a network-namespace lab (subscriber ns -- op25bd -- server ns, IPv4 and
 IPv6), runs a private Postfix on 25/465/587 in the server ns and swaks in the
 subscriber ns, captures both sides with tshark, and checks what op25bd did.
 
-  --op25bd PATH   the op25bd binary (default: \$OP25BD, else
-                  \$CARGO_TARGET_DIR/release/op25bd, else target/release/op25bd;
-                  built with cargo when none exists)
+  --op25bd PATH   the op25bd binary to test (default: \$OP25BD; without either,
+                  \`cargo build --release -p op25bd\` runs first and its binary
+                  in \$CARGO_TARGET_DIR or target/ is used)
   --phases LIST   comma-separated phases to run: enforce,monitor (default both)
   --keep          keep the work directory (captures, logs, Maildir) on success too
                   (it is always kept when a check fails)
   --workdir DIR   use DIR (created, must not exist) instead of a fresh /tmp dir
+  --analyze DIR   no lab: only run the capture checks on PHASE-sub.pcapng and
+                  PHASE-srv.pcapng in DIR (any pcap/pcapng; no root needed)
   -h, --help      this text
 
 Exit status: 0 all checks passed, 1 a check failed, 2 the lab could not be set
@@ -124,14 +128,10 @@ preflight() {
 
 # --- the binary ----------------------------------------------------------------
 find_op25bd() {
-  local c
   if [ -z "$OP25BD_BIN" ]; then
-    for c in "${CARGO_TARGET_DIR:-}/release/op25bd" "$REPO/target/release/op25bd"; do
-      [ -n "${c%%/release/op25bd}" ] && [ -x "$c" ] && { OP25BD_BIN="$c"; break; }
-    done
-  fi
-  if [ -z "$OP25BD_BIN" ]; then
-    log "no op25bd binary found: cargo build --release -p op25bd"
+    # By hand: build it, so the lab never runs a stale binary (quick when up to date).
+    command -v cargo >/dev/null 2>&1 || die "cargo not found: build op25bd and pass --op25bd PATH"
+    log "cargo build --release -p op25bd"
     (cd "$REPO" && cargo build --release -p op25bd) >&2 || die "cargo build --release -p op25bd failed"
     OP25BD_BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/op25bd"
   fi
@@ -160,6 +160,7 @@ prepare_run() {
   MTA="$WORK/mta"
 }
 
+# shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
   local rc=$? pid ns
   [ "$CLEANED" = 1 ] && return
@@ -211,9 +212,10 @@ setup_lab() {
   ip netns exec "$BOX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   ip link add s0 netns "$SUB" type veth peer name sa netns "$BOX" || die "veth $SUB/s0 -- $BOX/sa"
   ip link add v0 netns "$SRV" type veth peer name va netns "$BOX" || die "veth $SRV/v0 -- $BOX/va"
-  local pair
+  local pair ns dev
   for pair in "$SUB s0" "$BOX sa" "$BOX va" "$SRV v0"; do
-    set -- $pair
+    read -r ns dev <<<"$pair"
+    set -- "$ns" "$dev"
     # Checksums in software on both sides: op25bd forwards the bytes it reads, and
     # with rx offload off the receiving kernel verifies every checksum itself, so an
     # RST it accepts is an RST with correct checksums. No segmentation offloads:
@@ -230,8 +232,9 @@ setup_lab() {
   for a in "$MX4" "$RELAY4"; do ip -n "$SRV" addr add "$a/32" dev v0; done
   for a in "$MX6" "$RELAY6"; do ip -n "$SRV" addr add "$a/128" dev v0 nodad; done
   # One flat link per family: every destination is on-link, ARP and ND go through op25bd.
-  for ns_if in "$SUB s0" "$SRV v0"; do
-    set -- $ns_if
+  for pair in "$SUB s0" "$SRV v0"; do
+    read -r ns dev <<<"$pair"
+    set -- "$ns" "$dev"
     ip -n "$1" route add default dev "$2"
     ip -n "$1" -6 route add default dev "$2"
   done
@@ -253,8 +256,8 @@ start_mta() {
   # postfix logs to stderr only on a terminal; its log file is $MTA/maillog.
   ip netns exec "$SRV" postfix -c "$MTA/etc" start >"$MTA/start.log" 2>&1 \
     || die "postfix did not start: $(cat "$MTA/start.log" "$MTA/maillog" 2>/dev/null)"
-  local i listening
-  for i in $(seq 100); do
+  local listening
+  for _ in $(seq 100); do
     listening="$(ip netns exec "$SRV" ss -Hltn 2>/dev/null | awk '{print $4}' | grep -cE '^(0\.0\.0\.0|\[::\]):(25|465|587)$' || true)"
     [ "$listening" -eq 6 ] && return 0
     sleep 0.1
@@ -264,10 +267,10 @@ start_mta() {
 
 # --- captures ---------------------------------------------------------------------
 start_capture() { # phase side ns iface
-  local file="$WORK/$1-$2.pcapng" err="$WORK/$1-$2.dumpcap.log" i
+  local file="$WORK/$1-$2.pcapng" err="$WORK/$1-$2.dumpcap.log"
   ip netns exec "$3" dumpcap -q -i "$4" -w "$file" >"$err" 2>&1 &
   CAP_PIDS+=($!)
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     grep -q "Capturing on" "$err" 2>/dev/null && [ -s "$file" ] && return 0
     kill -0 "${CAP_PIDS[-1]}" 2>/dev/null || die "dumpcap on $3/$4 exited: $(cat "$err")"
     sleep 0.1
@@ -291,8 +294,7 @@ start_op25bd() { # phase
     >"$WORK/$1-op25bd.log" 2>&1 &
   OP25BD_PID=$!
   # Ready when a ping crosses it (the first ones may leave before its ports are up).
-  local i
-  for i in $(seq 60); do
+  for _ in $(seq 60); do
     kill -0 "$OP25BD_PID" 2>/dev/null || { wait "$OP25BD_PID" || true; OP25BD_PID=""; die "op25bd exited at start: $(cat "$WORK/$1-op25bd.log")"; }
     if ip netns exec "$SUB" ping -q -n -c1 -W1 -I "$SUB_DYN4" "$MX4" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
@@ -363,9 +365,9 @@ smtp_case() { # phase name src dst port expect
     return 0
   fi
   # The message must land in the Maildir, received from the subscriber address.
-  local i f="" peer="[$src]"
+  local f="" peer="[$src]"
   [[ "$src" == *:* ]] && peer="[IPv6:$src]"
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     f="$(grep -rlxF "X-Op25b-E2E: $tag" "$MTA/mail/inbox/new" 2>/dev/null | head -1 || true)"
     [ -n "$f" ] && break
     sleep 0.1
@@ -524,12 +526,15 @@ summary() { # elapsed_ms
 analyze() {
   local ph t0
   t0=$(now_ms)
-  command -v tshark >/dev/null 2>&1 && command -v capinfos >/dev/null 2>&1 \
-    || skip "tshark is not installed (--analyze installs nothing)"
+  if ! command -v tshark >/dev/null 2>&1 || ! command -v capinfos >/dev/null 2>&1; then
+    skip "tshark is not installed (--analyze installs nothing)"
+  fi
   [ -d "$ANALYZE" ] || die "--analyze $ANALYZE: not a directory"
   WORK="$(readlink -f "$ANALYZE")"
   for ph in "${PHASE_LIST[@]}"; do
-    [ -f "$WORK/$ph-sub.pcapng" ] && [ -f "$WORK/$ph-srv.pcapng" ] || die "--analyze: $WORK/$ph-sub.pcapng or $WORK/$ph-srv.pcapng is missing"
+    if [ ! -f "$WORK/$ph-sub.pcapng" ] || [ ! -f "$WORK/$ph-srv.pcapng" ]; then
+      die "--analyze: $WORK/$ph-sub.pcapng or $WORK/$ph-srv.pcapng is missing"
+    fi
     check_wellformed "$ph" sub
     check_wellformed "$ph" srv
     check_tcp "$ph"
