@@ -228,7 +228,7 @@ macro_rules! lpm_type {
                         .iter()
                         .enumerate()
                         .map(|(i, &(addr, len, _))| (addr, len, i as u32 + 1)),
-                    values,
+                    &values,
                 );
                 Ok(Self {
                     map,

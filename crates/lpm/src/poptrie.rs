@@ -17,71 +17,45 @@
 //! `o` is `(key << o) >> 58` and bits past the key's end read as zero.
 //!
 //! The trie is built from the *answer function* of the prefix set rather than from
-//! the prefixes themselves: a sorted list of boundaries `(start, leaf id)` over a
+//! the prefixes themselves: a sorted list of boundaries `(start, answer id)` over a
 //! 128-bit position space (keys occupy its top bits). A slot becomes a leaf exactly
 //! when the answer is constant over it, so siblings with the same answer never create
-//! nodes. Leaf ids are opaque `u32`s chosen by the caller (`0` = no match).
+//! nodes. Leaves store the caller's answer type `T` itself (e.g. `Option<V>`), so a
+//! lookup ends with the leaf load and no further indirection. Direct-pointing entries
+//! that are leaves point into the same leaf array.
 //!
-//! Everything here is safe Rust; the hot loops rely on bounds checks that always
-//! pass and on the out-of-order core overlapping the loads of a group of keys
-//! (explicit prefetch intrinsics would need `unsafe`, which this crate does not use).
+//! Everything here is safe Rust (explicit prefetch intrinsics would need `unsafe`,
+//! which this crate does not use). [`Poptrie::lookup_group`] gets its memory-level
+//! parallelism from the out-of-order core instead: it advances a group of keys one
+//! level per pass with branch-free steps (selects, not jumps), so no mispredicted
+//! branch waits on a cache miss and the loads of all the keys overlap.
 
 use std::fmt;
 
-/// Flag bit of a direct-pointing entry: the low 31 bits are a leaf id, not a node.
-const DIRECT_LEAF: u32 = 1 << 31;
+/// Flag bit of a state or direct-pointing entry: the low 31 bits index `leaves`,
+/// not `nodes`.
+const LEAF: u32 = 1 << 31;
 
-/// Keys looked up together by [`Poptrie::lookup_bulk`], level by level.
-pub(crate) const GROUP: usize = 16;
+/// Keys looked up together by [`Poptrie::lookup_group`], level by level. 64 measured
+/// better than 16 (bench/LPM.md): more independent loads in flight.
+pub(crate) const GROUP: usize = 64;
 
-/// A leaf id as stored in the leaf array: `u16` keeps the array small when the
-/// number of distinct answers allows it.
-pub(crate) trait LeafId: Copy + Default + fmt::Debug + Send + Sync + 'static {
-    /// The largest id this type can hold.
-    const MAX: u32;
-    /// Narrows an id known to be `<= MAX`.
-    fn from_u32(id: u32) -> Self;
-    fn get(self) -> u32;
-}
-
-impl LeafId for u16 {
-    const MAX: u32 = u16::MAX as u32;
-    #[inline]
-    fn from_u32(id: u32) -> Self {
-        debug_assert!(id <= <Self as LeafId>::MAX);
-        id as u16
-    }
-    #[inline]
-    fn get(self) -> u32 {
-        u32::from(self)
-    }
-}
-
-impl LeafId for u32 {
-    const MAX: u32 = DIRECT_LEAF - 1;
-    #[inline]
-    fn from_u32(id: u32) -> Self {
-        id
-    }
-    #[inline]
-    fn get(self) -> u32 {
-        self
-    }
-}
-
-/// One internal node: 24 bytes.
+/// One internal node: 24 bytes. Both halves are arrays indexed by "is slot `v` a
+/// child" (0 = leaf side, 1 = child side), so a step loads the applicable bitmap and
+/// base by index instead of choosing with a branch (see [`Poptrie::lookup_group`]).
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
 struct Node {
-    /// Bit `v` set: slot `v` is an internal child.
-    vector: u64,
-    /// Bit `v` set: slot `v` is a leaf whose answer starts a new run.
-    leafvec: u64,
-    /// Index of this node's first leaf in `leaves`.
-    base0: u32,
-    /// Index of this node's first child in `nodes`.
-    base1: u32,
+    /// `[LEAFVEC]`: bit `v` set: slot `v` is a leaf whose answer starts a new run.
+    /// `[VECTOR]`: bit `v` set: slot `v` is an internal child.
+    bits: [u64; 2],
+    /// `[LEAFVEC]`: `LEAF |` index of this node's first leaf in `leaves`.
+    /// `[VECTOR]`: index of this node's first child in `nodes`.
+    base: [u32; 2],
 }
+
+const LEAFVEC: usize = 0;
+const VECTOR: usize = 1;
 
 /// The bits `0..=v` of a 64-bit bitmap.
 #[inline(always)]
@@ -112,18 +86,19 @@ impl Ranges<'_> {
     }
 }
 
-/// A built poptrie; leaf ids of type `L`.
+/// A built poptrie answering `T`.
 #[derive(Clone)]
-pub(crate) struct Poptrie<L> {
+pub(crate) struct Poptrie<T> {
     /// Number of key bits resolved by `direct`.
     direct_bits: u32,
-    /// `2^direct_bits` entries: `DIRECT_LEAF | leaf id`, or a node index.
+    /// `2^direct_bits` entries: `LEAF | leaf index`, or a node index.
     direct: Box<[u32]>,
+    /// Never empty (index 0 is a harmless target for finished keys in a group).
     nodes: Box<[Node]>,
-    leaves: Box<[L]>,
+    leaves: Box<[T]>,
 }
 
-impl<L: LeafId> fmt::Debug for Poptrie<L> {
+impl<T> fmt::Debug for Poptrie<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Poptrie")
             .field("direct_bits", &self.direct_bits)
@@ -133,15 +108,25 @@ impl<L: LeafId> fmt::Debug for Poptrie<L> {
     }
 }
 
-struct Builder<'r, 'f, L> {
+/// Build-time callbacks: the answer of an id, and the id of an unresolvable slot.
+pub(crate) struct Answers<'f, T> {
+    /// The leaf stored for answer id `id`.
+    pub leaf: &'f mut dyn FnMut(u32) -> T,
+    /// Called for slots of the last level (which ends at or past the key's last bit)
+    /// whose answer is not constant, with the slot's first position; returns the id
+    /// to store there. Never called when every boundary is aligned to the key width.
+    pub fallback: &'f mut dyn FnMut(u128) -> u32,
+}
+
+struct Builder<'r, 'f, T> {
     ranges: Ranges<'r>,
     key_bits: u32,
     nodes: Vec<Node>,
-    leaves: Vec<L>,
-    fallback: &'f mut dyn FnMut(u128) -> u32,
+    leaves: Vec<T>,
+    answers: Answers<'f, T>,
 }
 
-impl<L: LeafId> Builder<'_, '_, L> {
+impl<T: Copy> Builder<'_, '_, T> {
     /// Fills `nodes[idx]` for the region starting at `lo` whose first `o` bits are
     /// fixed, which is known not to have a constant answer. `cursor` is the run
     /// containing `lo`.
@@ -156,12 +141,12 @@ impl<L: LeafId> Builder<'_, '_, L> {
         let mut children: [(u128, usize); 64] = [(0, 0); 64];
         let mut n_children = 0;
         let base0 = self.leaves.len();
-        let mut prev_leaf: Option<u32> = None;
+        let mut prev_id: Option<u32> = None;
         let mut c = cursor;
         for v in 0..64u32 {
             let slo = lo + (u128::from(v) << child_shift);
             self.ranges.seek(&mut c, slo);
-            let leaf = if self.ranges.constant(c, slo + (slot_size - 1)) {
+            let id = if self.ranges.constant(c, slo + (slot_size - 1)) {
                 self.ranges.ids[c]
             } else if !last_level {
                 vector |= 1 << v;
@@ -169,21 +154,19 @@ impl<L: LeafId> Builder<'_, '_, L> {
                 n_children += 1;
                 continue;
             } else {
-                (self.fallback)(slo)
+                (self.answers.fallback)(slo)
             };
-            if prev_leaf != Some(leaf) {
+            if prev_id != Some(id) {
                 leafvec |= 1 << v;
-                self.leaves.push(L::from_u32(leaf));
-                prev_leaf = Some(leaf);
+                self.leaves.push((self.answers.leaf)(id));
+                prev_id = Some(id);
             }
         }
         let base1 = self.nodes.len();
         self.nodes.resize(base1 + n_children, Node::default());
         self.nodes[idx] = Node {
-            vector,
-            leafvec,
-            base0: index_u32(base0),
-            base1: index_u32(base1),
+            bits: [leafvec, vector],
+            base: [LEAF | index_u32(base0), index_u32(base1)],
         };
         for (k, &(slo, c)) in children[..n_children].iter().enumerate() {
             self.fill(base1 + k, slo, o + 6, c);
@@ -191,27 +174,23 @@ impl<L: LeafId> Builder<'_, '_, L> {
     }
 }
 
-/// Node and leaf indices are `u32`; exceeding them would take tens of GiB of memory.
+/// Node and leaf indices are below 2^31; exceeding that would take tens of GiB.
 fn index_u32(i: usize) -> u32 {
     u32::try_from(i)
         .ok()
-        .filter(|&i| i < DIRECT_LEAF)
+        .filter(|&i| i < LEAF)
         .expect("poptrie index exceeds 2^31 (table far beyond any supported size)")
 }
 
-impl<L: LeafId> Poptrie<L> {
+impl<T: Copy> Poptrie<T> {
     /// Builds the trie over `key_bits` (32 or 64) significant bits, with the top
     /// `direct_bits` bits resolved by the direct-pointing array. `ranges` must start
-    /// at position 0, be strictly increasing, and use leaf ids `<= L::MAX`.
-    /// `fallback(lo)` is called for slots of the last level (which ends at or past
-    /// the key's last bit) whose answer is not constant, with the slot's first
-    /// position; it returns the leaf id to store there. For keys whose boundaries are
-    /// all aligned to the key width it is never called.
+    /// at position 0 and be strictly increasing.
     pub(crate) fn build(
         ranges: Ranges<'_>,
         direct_bits: u32,
         key_bits: u32,
-        fallback: &mut dyn FnMut(u128) -> u32,
+        answers: Answers<'_, T>,
     ) -> Self {
         assert!((1..=24).contains(&direct_bits) && direct_bits < key_bits && key_bits <= 64);
         assert!(ranges.starts.first() == Some(&0) && ranges.starts.len() == ranges.ids.len());
@@ -220,17 +199,30 @@ impl<L: LeafId> Poptrie<L> {
         let mut b = Builder {
             ranges,
             key_bits,
-            nodes: Vec::new(),
+            // Node 0 is a placeholder that finished keys of a group may read.
+            nodes: vec![Node::default()],
             leaves: Vec::new(),
-            fallback,
+            answers,
         };
         let mut direct = Vec::with_capacity(1 << direct_bits);
         let mut cursor = 0;
+        // Consecutive direct leaves with the same answer share one leaf.
+        let mut prev_leaf: Option<(u32, u32)> = None;
         for j in 0..(1u128 << direct_bits) {
             let lo = j << region_shift;
             b.ranges.seek(&mut cursor, lo);
             if b.ranges.constant(cursor, lo + (region_size - 1)) {
-                direct.push(DIRECT_LEAF | b.ranges.ids[cursor]);
+                let id = b.ranges.ids[cursor];
+                let leaf = match prev_leaf {
+                    Some((prev_id, leaf)) if prev_id == id => leaf,
+                    _ => {
+                        let leaf = index_u32(b.leaves.len());
+                        b.leaves.push((b.answers.leaf)(id));
+                        prev_leaf = Some((id, leaf));
+                        leaf
+                    }
+                };
+                direct.push(LEAF | leaf);
             } else {
                 let idx = b.nodes.len();
                 b.nodes.push(Node::default());
@@ -246,71 +238,123 @@ impl<L: LeafId> Poptrie<L> {
         }
     }
 
-    /// An empty trie answering `0` everywhere.
-    pub(crate) fn empty() -> Self {
+    /// A trie answering `none` everywhere.
+    pub(crate) fn empty(none: T) -> Self {
         Poptrie {
             direct_bits: 1,
-            direct: vec![DIRECT_LEAF; 2].into_boxed_slice(),
-            nodes: Box::new([]),
-            leaves: Box::new([]),
+            direct: vec![LEAF; 2].into_boxed_slice(),
+            nodes: vec![Node::default()].into_boxed_slice(),
+            leaves: vec![none].into_boxed_slice(),
         }
     }
 
-    /// The leaf id for a key aligned to the most significant bit.
+    /// The answer for a key aligned to the most significant bit.
     #[inline]
-    pub(crate) fn lookup(&self, key: u64) -> u32 {
+    pub(crate) fn lookup(&self, key: u64) -> T {
         let d = self.direct[(key >> (64 - self.direct_bits)) as usize];
-        if d & DIRECT_LEAF != 0 {
-            return d & !DIRECT_LEAF;
+        if d & LEAF != 0 {
+            return self.leaves[(d & !LEAF) as usize];
         }
         let mut node = &self.nodes[d as usize];
         let mut o = self.direct_bits;
         loop {
             let v = (key << o) >> 58;
             let mask = upto(v);
-            if (node.vector >> v) & 1 != 0 {
-                let i = node.base1 + (node.vector & mask).count_ones() - 1;
+            if (node.bits[VECTOR] >> v) & 1 != 0 {
+                let i = node.base[VECTOR] + (node.bits[VECTOR] & mask).count_ones() - 1;
                 node = &self.nodes[i as usize];
                 o += 6;
             } else {
-                let i = node.base0 + (node.leafvec & mask).count_ones() - 1;
-                return self.leaves[i as usize].get();
+                let i = (node.base[LEAFVEC] & !LEAF) + (node.bits[LEAFVEC] & mask).count_ones() - 1;
+                return self.leaves[i as usize];
             }
         }
     }
 
-    /// Leaf ids for `GROUP` keys at once. The keys advance one trie level per pass, so
-    /// the loads of different keys are independent and overlap in the CPU.
+    /// Answers for `GROUP` keys at once. All keys advance one trie level per pass
+    /// with branch-free steps, so the loads of different keys overlap; a finished
+    /// key keeps its state (and reads the placeholder node 0, always in cache).
     #[inline]
-    pub(crate) fn lookup_group(&self, keys: &[u64; GROUP], out: &mut [u32; GROUP]) {
+    pub(crate) fn lookup_group(&self, keys: &[u64; GROUP], out: &mut [T; GROUP]) {
         let shift = 64 - self.direct_bits;
         let mut state = [0u32; GROUP];
         let mut pending = false;
         for (s, &k) in state.iter_mut().zip(keys) {
             *s = self.direct[(k >> shift) as usize];
-            pending |= *s & DIRECT_LEAF == 0;
+            pending |= *s & LEAF == 0;
         }
         let mut o = self.direct_bits;
+        let mut vector = [0u64; GROUP];
         while pending {
+            // Pass 1 only touches each key's node: the loads are independent and the
+            // pass is a few instructions per key, so all of them are in flight at
+            // once (the out-of-order window holds the whole pass). Pass 2 then
+            // finds the nodes in L1.
+            for (w, &s) in vector.iter_mut().zip(&state) {
+                let active = s & LEAF == 0;
+                *w = self.nodes[if active { s } else { 0 } as usize].bits[VECTOR];
+            }
             pending = false;
-            for (s, &k) in state.iter_mut().zip(keys) {
-                if *s & DIRECT_LEAF == 0 {
-                    let node = &self.nodes[*s as usize];
-                    let v = (k << o) >> 58;
-                    let mask = upto(v);
-                    if (node.vector >> v) & 1 != 0 {
-                        *s = node.base1 + (node.vector & mask).count_ones() - 1;
-                        pending = true;
-                    } else {
-                        let i = node.base0 + (node.leafvec & mask).count_ones() - 1;
-                        *s = DIRECT_LEAF | self.leaves[i as usize].get();
-                    }
-                }
+            for ((s, &k), &w) in state.iter_mut().zip(keys).zip(&vector) {
+                let active = *s & LEAF == 0;
+                let node = &self.nodes[if active { *s } else { 0 } as usize];
+                let v = (k << o) >> 58;
+                // The bitmap and base that apply are loaded by index: a branch
+                // here would be mispredicted half the time and wait for the node's
+                // cache miss, serialising the group (and the compiler turns
+                // selects between the two back into such a branch).
+                let side = ((w >> v) & 1) as usize;
+                let next = node.base[side]
+                    .wrapping_add((node.bits[side] & upto(v)).count_ones())
+                    .wrapping_sub(1);
+                let is_child = side == VECTOR;
+                *s = if active { next } else { *s };
+                pending |= active & is_child;
             }
             o += 6;
         }
         for (o, s) in out.iter_mut().zip(state) {
-            *o = s & !DIRECT_LEAF;
+            *o = self.leaves[(s & !LEAF) as usize];
+        }
+    }
+
+    /// Calls `emit(i, answer for key(addrs[i]))` for every `i`, in order, looking the
+    /// keys up [`GROUP`] at a time.
+    #[inline]
+    pub(crate) fn lookup_bulk<A: Copy>(
+        &self,
+        addrs: &[A],
+        key: impl Fn(A) -> u64,
+        mut emit: impl FnMut(usize, T),
+    ) where
+        T: Default,
+    {
+        let mut chunks = addrs.chunks_exact(GROUP);
+        let mut base = 0;
+        let mut keys = [0u64; GROUP];
+        let mut answers = [T::default(); GROUP];
+        for chunk in &mut chunks {
+            for (k, &a) in keys.iter_mut().zip(chunk) {
+                *k = key(a);
+            }
+            self.lookup_group(&keys, &mut answers);
+            for (j, &t) in answers.iter().enumerate() {
+                emit(base + j, t);
+            }
+            base += GROUP;
+        }
+        // A short tail (or a burst smaller than a group) still goes through the group
+        // walk; the padding keys are 0 and their answers are dropped.
+        let tail = chunks.remainder();
+        if !tail.is_empty() {
+            keys.fill(0);
+            for (k, &a) in keys.iter_mut().zip(tail) {
+                *k = key(a);
+            }
+            self.lookup_group(&keys, &mut answers);
+            for (j, &t) in answers[..tail.len()].iter().enumerate() {
+                emit(base + j, t);
+            }
         }
     }
 
@@ -319,104 +363,12 @@ impl<L: LeafId> Poptrie<L> {
         std::mem::size_of::<Self>()
             + self.direct.len() * std::mem::size_of::<u32>()
             + self.nodes.len() * std::mem::size_of::<Node>()
-            + self.leaves.len() * std::mem::size_of::<L>()
+            + self.leaves.len() * std::mem::size_of::<T>()
     }
 
+    /// Internal nodes, not counting the placeholder.
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len()
-    }
-}
-
-/// A poptrie with the narrowest leaf type that holds every leaf id.
-#[derive(Debug, Clone)]
-pub(crate) enum AnyPoptrie {
-    Narrow(Poptrie<u16>),
-    Wide(Poptrie<u32>),
-}
-
-impl AnyPoptrie {
-    /// [`Poptrie::build`] with `u16` leaves when `max_id` fits, else `u32`.
-    pub(crate) fn build(
-        ranges: Ranges<'_>,
-        max_id: u32,
-        direct_bits: u32,
-        key_bits: u32,
-        fallback: &mut dyn FnMut(u128) -> u32,
-    ) -> Self {
-        if max_id <= <u16 as LeafId>::MAX {
-            AnyPoptrie::Narrow(Poptrie::build(ranges, direct_bits, key_bits, fallback))
-        } else {
-            assert!(max_id <= <u32 as LeafId>::MAX, "more than 2^31 leaf ids");
-            AnyPoptrie::Wide(Poptrie::build(ranges, direct_bits, key_bits, fallback))
-        }
-    }
-
-    pub(crate) fn empty() -> Self {
-        AnyPoptrie::Narrow(Poptrie::empty())
-    }
-
-    #[inline]
-    pub(crate) fn lookup(&self, key: u64) -> u32 {
-        match self {
-            AnyPoptrie::Narrow(t) => t.lookup(key),
-            AnyPoptrie::Wide(t) => t.lookup(key),
-        }
-    }
-
-    /// Calls `emit(i, leaf id of key(addrs[i]))` for every `i`, in order, looking the
-    /// keys up [`GROUP`] at a time.
-    #[inline]
-    pub(crate) fn lookup_bulk<A: Copy>(
-        &self,
-        addrs: &[A],
-        key: impl Fn(A) -> u64,
-        emit: impl FnMut(usize, u32),
-    ) {
-        match self {
-            AnyPoptrie::Narrow(t) => bulk(t, addrs, key, emit),
-            AnyPoptrie::Wide(t) => bulk(t, addrs, key, emit),
-        }
-    }
-
-    pub(crate) fn memory_bytes(&self) -> usize {
-        match self {
-            AnyPoptrie::Narrow(t) => t.memory_bytes(),
-            AnyPoptrie::Wide(t) => t.memory_bytes(),
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn node_count(&self) -> usize {
-        match self {
-            AnyPoptrie::Narrow(t) => t.node_count(),
-            AnyPoptrie::Wide(t) => t.node_count(),
-        }
-    }
-}
-
-#[inline(always)]
-fn bulk<L: LeafId, A: Copy>(
-    t: &Poptrie<L>,
-    addrs: &[A],
-    key: impl Fn(A) -> u64,
-    mut emit: impl FnMut(usize, u32),
-) {
-    let mut chunks = addrs.chunks_exact(GROUP);
-    let mut base = 0;
-    let mut keys = [0u64; GROUP];
-    let mut ids = [0u32; GROUP];
-    for chunk in &mut chunks {
-        for (k, &a) in keys.iter_mut().zip(chunk) {
-            *k = key(a);
-        }
-        t.lookup_group(&keys, &mut ids);
-        for (j, &id) in ids.iter().enumerate() {
-            emit(base + j, id);
-        }
-        base += GROUP;
-    }
-    for (j, &a) in chunks.remainder().iter().enumerate() {
-        emit(base + j, t.lookup(key(a)));
+        self.nodes.len() - 1
     }
 }

@@ -4,7 +4,7 @@
 //! common case of a full routing table costs three dependent loads (direct entry,
 //! node, leaf) in a structure of a few MiB instead of DIR-24-8's 32-64 MiB.
 
-use crate::poptrie::{AnyPoptrie, Ranges};
+use crate::poptrie::{Answers, Poptrie, Ranges};
 use crate::runs::Runs;
 
 /// Key bits resolved by the direct-pointing array (chosen by measurement, bench/LPM.md).
@@ -25,9 +25,7 @@ fn interval(addr: u32, len: u8) -> (u128, u128) {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Map4<V> {
-    trie: AnyPoptrie,
-    /// Indexed by leaf id; `values[0]` is `None` (no prefix matches).
-    values: Box<[Option<V>]>,
+    trie: Poptrie<Option<V>>,
 }
 
 impl<V: Copy> Map4<V> {
@@ -35,7 +33,7 @@ impl<V: Copy> Map4<V> {
     /// in `1..values.len()`, `values[0] == None`.
     pub(crate) fn build(
         prefixes: impl Iterator<Item = (u32, u8, u32)>,
-        values: Box<[Option<V>]>,
+        values: &[Option<V>],
     ) -> Self {
         debug_assert!(values.first().is_some_and(Option::is_none));
         let runs = Runs::from_prefixes(
@@ -46,47 +44,44 @@ impl<V: Copy> Map4<V> {
                 })
                 .collect(),
         );
-        let max_id = u32::try_from(values.len() - 1).unwrap_or(u32::MAX);
         // All boundaries sit on whole addresses, so no slot past the last key bit can
         // be split and the fallback is never used.
-        let trie = AnyPoptrie::build(
+        let trie = Poptrie::build(
             Ranges {
                 starts: &runs.starts,
                 ids: &runs.ids,
             },
-            max_id,
             DIRECT_BITS,
             32,
-            &mut |_| unreachable!("IPv4 runs are aligned to whole addresses"),
+            Answers {
+                leaf: &mut |id| values[id as usize],
+                fallback: &mut |_| unreachable!("IPv4 runs are aligned to whole addresses"),
+            },
         );
-        Map4 { trie, values }
+        Map4 { trie }
     }
 
     pub(crate) fn empty() -> Self {
         Map4 {
-            trie: AnyPoptrie::empty(),
-            values: Box::new([None]),
+            trie: Poptrie::empty(None),
         }
     }
 
     #[inline]
     pub(crate) fn lookup(&self, addr: u32) -> Option<V> {
-        self.values[self.trie.lookup(key(addr)) as usize]
+        self.trie.lookup(key(addr))
     }
 
     /// `out[i] = lookup(addrs[i])`; `out` is at least as long as `addrs`.
     #[inline]
     pub(crate) fn lookup_bulk(&self, addrs: &[u32], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
-        let values = &self.values;
-        self.trie
-            .lookup_bulk(addrs, key, |i, id| out[i] = values[id as usize]);
+        self.trie.lookup_bulk(addrs, key, |i, v| out[i] = v);
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
+        std::mem::size_of::<Self>() - std::mem::size_of::<Poptrie<Option<V>>>()
             + self.trie.memory_bytes()
-            + self.values.len() * std::mem::size_of::<Option<V>>()
     }
 
     #[cfg(test)]
@@ -100,7 +95,7 @@ mod tests {
     use super::*;
 
     fn build(entries: &[(u32, u8, u16)]) -> Map4<u16> {
-        let values = std::iter::once(None)
+        let values: Vec<_> = std::iter::once(None)
             .chain(entries.iter().map(|e| Some(e.2)))
             .collect();
         Map4::build(
@@ -108,7 +103,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
-            values,
+            &values,
         )
     }
 

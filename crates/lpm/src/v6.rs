@@ -3,11 +3,11 @@
 //!
 //! Routing and policy tables are made of prefixes up to /64, so the trie resolves
 //! every address by its first 64 bits. A /64 inside which the answer is not constant
-//! (it holds a /65../128 prefix, e.g. a relay's /128) gets a leaf id past the values:
-//! it names a *window*, the sorted runs of answers over that /64's low 64 bits,
-//! searched by binary search. Only addresses inside such a /64 pay for it.
+//! (it holds a /65../128 prefix, e.g. a relay's /128) gets a `Window` leaf: it names
+//! the sorted runs of answers over that /64's low 64 bits, searched by binary search.
+//! Only addresses inside such a /64 pay for it.
 
-use crate::poptrie::{AnyPoptrie, Ranges};
+use crate::poptrie::{Answers, Poptrie, Ranges};
 use crate::runs::Runs;
 
 /// Key bits resolved by the direct-pointing array (chosen by measurement, bench/LPM.md).
@@ -29,34 +29,44 @@ fn interval(addr: u128, len: u8) -> (u128, u128) {
     (addr, addr | host)
 }
 
-/// The answers inside the /64 windows that hold prefixes longer than /64.
-#[derive(Debug, Clone, Default)]
-struct Windows {
-    /// Window `k`'s runs are `starts[offsets[k]..offsets[k + 1]]` (low 64 bits, the
-    /// first one 0) with the value ids `ids[..]` at the same positions.
-    offsets: Box<[u32]>,
-    starts: Box<[u64]>,
-    ids: Box<[u32]>,
+/// What a trie leaf holds: the answer, or the window that has it.
+#[derive(Debug, Clone, Copy)]
+enum Leaf<V> {
+    Value(Option<V>),
+    Window(u32),
 }
 
-impl Windows {
-    /// The value id for low bits `lo` in window `k`.
+impl<V> Default for Leaf<V> {
+    fn default() -> Self {
+        Leaf::Value(None)
+    }
+}
+
+/// The answers inside the /64 windows that hold prefixes longer than /64.
+#[derive(Debug, Clone)]
+struct Windows<V> {
+    /// Window `k`'s runs are `starts[offsets[k]..offsets[k + 1]]` (low 64 bits, the
+    /// first one 0) with the answers `values[..]` at the same positions.
+    offsets: Box<[u32]>,
+    starts: Box<[u64]>,
+    values: Box<[Option<V>]>,
+}
+
+impl<V: Copy> Windows<V> {
+    /// The answer for low bits `lo` in window `k`.
     #[inline]
-    fn lookup(&self, k: usize, lo: u64) -> u32 {
+    fn lookup(&self, k: usize, lo: u64) -> Option<V> {
         let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
         let j = self.starts[a..b].partition_point(|&s| s <= lo);
         // starts[a] == 0 <= lo, so j >= 1.
-        self.ids[a + j - 1]
+        self.values[a + j - 1]
     }
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Map6<V> {
-    trie: AnyPoptrie,
-    /// Indexed by value id; `values[0]` is `None`. Leaf ids from `values.len()` on
-    /// name window `id - values.len()`.
-    values: Box<[Option<V>]>,
-    windows: Windows,
+    trie: Poptrie<Leaf<V>>,
+    windows: Windows<V>,
 }
 
 impl<V: Copy> Map6<V> {
@@ -64,7 +74,7 @@ impl<V: Copy> Map6<V> {
     /// in `1..values.len()`, `values[0] == None`.
     pub(crate) fn build(
         prefixes: impl Iterator<Item = (u128, u8, u32)>,
-        values: Box<[Option<V>]>,
+        values: &[Option<V>],
     ) -> Self {
         debug_assert!(values.first().is_some_and(Option::is_none));
         let runs = Runs::from_prefixes(
@@ -83,16 +93,16 @@ impl<V: Copy> Map6<V> {
             .map(|&s| (s >> 64) as u64)
             .collect();
         window_his.dedup();
-        let (mut offsets, mut starts, mut ids) = (vec![0u32], Vec::new(), Vec::new());
+        let (mut offsets, mut starts, mut answers) = (vec![0u32], Vec::new(), Vec::new());
         for &hi in &window_his {
             let lo = u128::from(hi) << 64;
             let mut i = runs.find(lo);
             starts.push(0u64);
-            ids.push(runs.ids[i]);
+            answers.push(values[runs.ids[i] as usize]);
             i += 1;
             while i < runs.starts.len() && (runs.starts[i] >> 64) as u64 == hi {
                 starts.push(runs.starts[i] as u64);
-                ids.push(runs.ids[i]);
+                answers.push(values[runs.ids[i] as usize]);
                 i += 1;
             }
             offsets.push(u32::try_from(starts.len()).expect("window runs exceed 2^32"));
@@ -100,54 +110,52 @@ impl<V: Copy> Map6<V> {
         let windows = Windows {
             offsets: offsets.into_boxed_slice(),
             starts: starts.into_boxed_slice(),
-            ids: ids.into_boxed_slice(),
+            values: answers.into_boxed_slice(),
         };
 
+        // Ids past the values name windows: `values.len() + k` is window `k`.
         let n_values = values.len();
-        let max_id = u32::try_from(n_values - 1 + window_his.len()).unwrap_or(u32::MAX);
-        let trie = AnyPoptrie::build(
+        let trie = Poptrie::build(
             Ranges {
                 starts: &runs.starts,
                 ids: &runs.ids,
             },
-            max_id,
             DIRECT_BITS,
             64,
-            &mut |slot_lo| {
-                let hi = (slot_lo >> 64) as u64;
-                let k = window_his
-                    .binary_search(&hi)
-                    .expect("a split /64 slot always has a window");
-                (n_values + k) as u32
+            Answers {
+                leaf: &mut |id| match values.get(id as usize) {
+                    Some(&v) => Leaf::Value(v),
+                    None => Leaf::Window(id - n_values as u32),
+                },
+                fallback: &mut |slot_lo| {
+                    let hi = (slot_lo >> 64) as u64;
+                    let k = window_his
+                        .binary_search(&hi)
+                        .expect("a split /64 slot always has a window");
+                    u32::try_from(n_values + k).expect("fewer than 2^32 values and windows")
+                },
             },
         );
-        Map6 {
-            trie,
-            values,
-            windows,
-        }
+        Map6 { trie, windows }
     }
 
     pub(crate) fn empty() -> Self {
         Map6 {
-            trie: AnyPoptrie::empty(),
-            values: Box::new([None]),
+            trie: Poptrie::empty(Leaf::Value(None)),
             windows: Windows {
                 offsets: Box::new([0]),
-                ..Windows::default()
+                starts: Box::new([]),
+                values: Box::new([]),
             },
         }
     }
 
-    /// The value for a leaf id of `addr`'s top 64 bits.
+    /// The answer for `addr` given the leaf of its top 64 bits.
     #[inline(always)]
-    fn resolve(&self, id: u32, addr: u128) -> Option<V> {
-        match self.values.get(id as usize) {
-            Some(v) => *v,
-            None => {
-                let k = id as usize - self.values.len();
-                self.values[self.windows.lookup(k, addr as u64) as usize]
-            }
+    fn resolve(&self, leaf: Leaf<V>, addr: u128) -> Option<V> {
+        match leaf {
+            Leaf::Value(v) => v,
+            Leaf::Window(k) => self.windows.lookup(k as usize, addr as u64),
         }
     }
 
@@ -161,16 +169,15 @@ impl<V: Copy> Map6<V> {
     pub(crate) fn lookup_bulk(&self, addrs: &[u128], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
         self.trie
-            .lookup_bulk(addrs, key, |i, id| out[i] = self.resolve(id, addrs[i]));
+            .lookup_bulk(addrs, key, |i, leaf| out[i] = self.resolve(leaf, addrs[i]));
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
+        std::mem::size_of::<Self>() - std::mem::size_of::<Poptrie<Leaf<V>>>()
             + self.trie.memory_bytes()
-            + self.values.len() * std::mem::size_of::<Option<V>>()
             + self.windows.offsets.len() * 4
             + self.windows.starts.len() * 8
-            + self.windows.ids.len() * 4
+            + self.windows.values.len() * std::mem::size_of::<Option<V>>()
     }
 
     #[cfg(test)]
@@ -184,7 +191,7 @@ mod tests {
     use super::*;
 
     fn build(entries: &[(u128, u8, u16)]) -> Map6<u16> {
-        let values = std::iter::once(None)
+        let values: Vec<_> = std::iter::once(None)
             .chain(entries.iter().map(|e| Some(e.2)))
             .collect();
         Map6::build(
@@ -192,7 +199,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
-            values,
+            &values,
         )
     }
 
