@@ -6,5 +6,6 @@
 
 pub mod fixtures;
 pub mod frame;
+pub mod lpm;
 pub mod pcap;
 pub mod rng;

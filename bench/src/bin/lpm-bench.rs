@@ -1,0 +1,479 @@
+//! lpm-bench: our LPM maps (`lpm::Lpm4`/`Lpm6`) against DPDK's `rte_fib` (DIR-24-8)
+//! and `rte_fib6` (trie) on the same tables and keys, in the same process.
+//!
+//! ```text
+//! lpm-bench [EAL options --] [--v4-prefixes N] [--v6-prefixes N] [--keys N]
+//!           [--rounds N] [--burst N] [--seed N] [--family v4|v6|both] [--json FILE]
+//! ```
+//! Without EAL options it starts the EAL with `--no-huge --no-pci --no-shconf -m 4096
+//! -l 0` (one core, plain 4 KiB pages, no shared runtime files).
+//!
+//! For each family: generate the table and the keys (bench/src/lpm.rs), build both
+//! structures (timed), check that both return the same next hop for every key (a
+//! mismatch fails the run), then time bulk lookups over all keys in bursts, ours and
+//! DPDK's alternately for `--rounds` rounds, and report medians.
+
+use clap::Parser;
+use dpdk::fib::{Fib, Fib6, FibConfig, NextHopSize};
+use dpdk::{Eal, SOCKET_ID_ANY};
+use lpm::{Lpm4, Lpm6};
+use op25b_bench::lpm::{
+    keys_v4, keys_v6, median, mlps, report_json, table_v4, table_v6, tbl8_needed_v4,
+    tbl8_needed_v6, FamilyResult,
+};
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const DEFAULT_EAL: &[&str] = &[
+    "--no-huge",
+    "--no-pci",
+    "--no-shconf",
+    "-m",
+    "4096",
+    "-l",
+    "0",
+    "--log-level=*:warning",
+];
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lpm-bench",
+    about = "Lookups per second of op25b's LPM against DPDK's rte_fib/rte_fib6 on the same tables and keys",
+    long_about = "Lookups per second of op25b's LPM against DPDK's rte_fib (DIR-24-8) and rte_fib6 (trie) \
+on the same deterministic tables and keys, measured alternately in one process. \
+EAL options, if any, come first and end with `--`; without them the EAL runs with \
+--no-huge --no-pci --no-shconf -m 4096 -l 0. Exits 1 if the two sides disagree on any key."
+)]
+struct Args {
+    /// IPv4 prefixes in the table.
+    #[arg(long, default_value_t = 1_000_000)]
+    v4_prefixes: usize,
+    /// IPv6 prefixes in the table.
+    #[arg(long, default_value_t = 200_000)]
+    v6_prefixes: usize,
+    /// Lookup keys per family: half uniformly random, half inside table prefixes.
+    #[arg(long, default_value_t = 1 << 22)]
+    keys: usize,
+    /// Timed rounds; each round times ours, then DPDK's, over all keys.
+    #[arg(long, default_value_t = 7)]
+    rounds: usize,
+    /// Keys per bulk lookup call on both sides (a receive burst).
+    #[arg(long, default_value_t = 64)]
+    burst: usize,
+    /// Seed of the table and key generators.
+    #[arg(long, default_value_t = 25)]
+    seed: u64,
+    /// Which families to run.
+    #[arg(long, value_parser = ["v4", "v6", "both"], default_value = "both")]
+    family: String,
+    /// Write the results as JSON ({"lpm": {"v4": {...}, "v6": {...}}}) to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let (eal_args, app_args): (Vec<String>, Vec<String>) = match argv.iter().position(|a| a == "--")
+    {
+        Some(i) => (argv[..i].to_vec(), argv[i + 1..].to_vec()),
+        None => {
+            let mut eal = vec![argv[0].clone()];
+            eal.extend(DEFAULT_EAL.iter().map(|s| s.to_string()));
+            (eal, argv[1..].to_vec())
+        }
+    };
+    let args = match Args::try_parse_from(std::iter::once(argv[0].clone()).chain(app_args)) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if args.keys == 0 || args.rounds == 0 || args.burst == 0 {
+        eprintln!("lpm-bench: --keys, --rounds and --burst must be at least 1");
+        return ExitCode::from(2);
+    }
+    let eal = match Eal::init(&eal_args) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!(
+                "lpm-bench: cannot start the DPDK EAL ({}): {e}",
+                eal_args[1..].join(" ")
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("lpm-bench: {msg}");
+            ExitCode::FAILURE
+        }
+    };
+    drop(eal);
+    code
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    println!(
+        "lpm-bench: {} keys per family, bursts of {}, {} rounds (ours and rte_fib alternately), seed {}",
+        args.keys, args.burst, args.rounds, args.seed
+    );
+    println!(
+        "ours: poptrie, hardware popcnt {}",
+        if cfg!(target_feature = "popcnt") {
+            "on"
+        } else {
+            "off (software popcount; build with -C target-cpu=native to enable)"
+        }
+    );
+    let v4 = if args.family != "v6" {
+        Some(bench_v4(args)?)
+    } else {
+        None
+    };
+    let v6 = if args.family != "v4" {
+        Some(bench_v6(args)?)
+    } else {
+        None
+    };
+    println!();
+    println!(
+        "{:<6} {:>9} {:>9} {:>11} {:>13} {:>7} {:>10} {:>13} {:>14} {:>16}",
+        "family",
+        "prefixes",
+        "keys",
+        "ours Mlps",
+        "rte_fib Mlps",
+        "ratio",
+        "ours MiB",
+        "rte_fib MiB",
+        "ours build ms",
+        "rte_fib build ms"
+    );
+    for (name, r) in [("v4", &v4), ("v6", &v6)] {
+        if let Some(r) = r {
+            println!(
+                "{:<6} {:>9} {:>9} {:>11.1} {:>13.1} {:>7.2} {:>10.1} {:>13.1} {:>14.0} {:>16.0}",
+                name,
+                r.prefixes,
+                r.keys,
+                r.ours_mlps,
+                r.rte_fib_mlps,
+                r.ratio,
+                r.ours_bytes as f64 / (1 << 20) as f64,
+                r.rte_fib_bytes as f64 / (1 << 20) as f64,
+                r.build_ms_ours,
+                r.build_ms_rte_fib
+            );
+        }
+    }
+    if let Some(path) = &args.json {
+        let meta = [
+            ("burst", args.burst.to_string()),
+            ("rounds", args.rounds.to_string()),
+            ("seed", args.seed.to_string()),
+            ("dpdk", Eal::version()),
+            (
+                "ours_popcnt",
+                if cfg!(target_feature = "popcnt") {
+                    "hardware"
+                } else {
+                    "software"
+                }
+                .to_owned(),
+            ),
+        ];
+        std::fs::write(path, report_json(v4.as_ref(), v6.as_ref(), &meta))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("results written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Twice the groups our count says DPDK needs, and never fewer than 64.
+fn with_margin(needed: usize) -> Result<u32, String> {
+    u32::try_from(needed * 2 + 64)
+        .map_err(|_| format!("{needed} tbl8 groups is beyond DPDK's limit"))
+}
+
+/// Times `ours` and `theirs` alternately, `rounds` times each; returns their Mlps.
+fn alternate(
+    rounds: usize,
+    keys: usize,
+    mut ours: impl FnMut(),
+    mut theirs: impl FnMut(),
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        ours();
+        a.push(mlps(keys, t.elapsed().as_secs_f64()));
+        let t = Instant::now();
+        theirs();
+        b.push(mlps(keys, t.elapsed().as_secs_f64()));
+    }
+    (a, b)
+}
+
+fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
+    println!();
+    println!("== IPv4: {} prefixes", args.v4_prefixes);
+    let t = Instant::now();
+    let table = table_v4(args.v4_prefixes, args.seed);
+    let keys = keys_v4(&table, args.keys, args.seed ^ 0x4b45_5953);
+    println!("generated table and keys in {:.0} ms", ms_since(t));
+
+    let t = Instant::now();
+    let ours = Lpm4::build(&table).map_err(|e| format!("our IPv4 build failed: {e}"))?;
+    let build_ms_ours = ms_since(t);
+
+    let needed = tbl8_needed_v4(&table);
+    let conf = FibConfig {
+        max_routes: u32::try_from(table.len() + 16).map_err(|_| "table too large for rte_fib")?,
+        num_tbl8: with_margin(needed)?,
+        default_nh: 0,
+        nh_size: NextHopSize::Four,
+    };
+    let t = Instant::now();
+    let mut fib =
+        Fib::new("lpm_bench_v4", SOCKET_ID_ANY, &conf).map_err(|e| format!("rte_fib: {e}"))?;
+    for &(net, len, nh) in &table {
+        fib.add(net, len, u64::from(nh))
+            .map_err(|e| format!("rte_fib: {e}"))?;
+    }
+    let build_ms_rte = ms_since(t);
+    println!(
+        "built: ours {build_ms_ours:.0} ms, rte_fib {build_ms_rte:.0} ms (DIR-24-8, 4-byte next hops, {} tbl8 groups for {needed} needed)",
+        conf.num_tbl8
+    );
+
+    let mut out_ours = vec![None; keys.len()];
+    let mut out_rte = vec![0u64; keys.len()];
+    let run_ours = |out: &mut [Option<u32>]| {
+        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+            ours.lookup_bulk(k, o);
+        }
+    };
+    let run_rte = |out: &mut [u64]| -> Result<(), String> {
+        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+            fib.lookup_bulk(k, o).map_err(|e| format!("rte_fib: {e}"))?;
+        }
+        Ok(())
+    };
+    run_ours(&mut out_ours);
+    run_rte(&mut out_rte)?;
+    agree("IPv4", &out_ours, &out_rte, |i| {
+        std::net::Ipv4Addr::from(keys[i]).to_string()
+    })?;
+    let hits = out_ours.iter().filter(|o| o.is_some()).count();
+    println!(
+        "agreement: all {} keys give the same next hop on both sides ({:.1} % match a prefix)",
+        keys.len(),
+        100.0 * hits as f64 / keys.len() as f64
+    );
+
+    let mut rte_err = None;
+    let (ours_rounds, rte_rounds) = alternate(
+        args.rounds,
+        keys.len(),
+        || {
+            run_ours(&mut out_ours);
+            black_box(&out_ours);
+        },
+        || {
+            if let Err(e) = run_rte(&mut out_rte) {
+                rte_err = Some(e);
+            }
+            black_box(&out_rte);
+        },
+    );
+    if let Some(e) = rte_err {
+        return Err(e);
+    }
+    Ok(result(
+        table.len(),
+        keys.len(),
+        ours.memory_bytes(),
+        fib.table_memory(),
+        build_ms_ours,
+        build_ms_rte,
+        ours_rounds,
+        rte_rounds,
+    ))
+}
+
+fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
+    println!();
+    println!("== IPv6: {} prefixes", args.v6_prefixes);
+    let t = Instant::now();
+    let table = table_v6(args.v6_prefixes, args.seed);
+    let keys = keys_v6(&table, args.keys, args.seed ^ 0x4b45_5936);
+    let keys_bytes: Vec<[u8; 16]> = keys.iter().map(|k| k.to_be_bytes()).collect();
+    println!("generated table and keys in {:.0} ms", ms_since(t));
+
+    let t = Instant::now();
+    let ours = Lpm6::build(&table).map_err(|e| format!("our IPv6 build failed: {e}"))?;
+    let build_ms_ours = ms_since(t);
+
+    let needed = tbl8_needed_v6(&table);
+    let conf = FibConfig {
+        max_routes: u32::try_from(table.len() + 16).map_err(|_| "table too large for rte_fib6")?,
+        num_tbl8: with_margin(needed)?,
+        default_nh: 0,
+        nh_size: NextHopSize::Four,
+    };
+    let t = Instant::now();
+    let mut fib =
+        Fib6::new("lpm_bench_v6", SOCKET_ID_ANY, &conf).map_err(|e| format!("rte_fib6: {e}"))?;
+    for &(net, len, nh) in &table {
+        fib.add(&net.to_be_bytes(), len, u64::from(nh))
+            .map_err(|e| format!("rte_fib6: {e}"))?;
+    }
+    let build_ms_rte = ms_since(t);
+    println!(
+        "built: ours {build_ms_ours:.0} ms, rte_fib6 {build_ms_rte:.0} ms (trie, 4-byte next hops, {} tbl8 groups for {needed} needed)",
+        conf.num_tbl8
+    );
+
+    let mut out_ours = vec![None; keys.len()];
+    let mut out_rte = vec![0u64; keys.len()];
+    let run_ours = |out: &mut [Option<u32>]| {
+        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+            ours.lookup_bulk(k, o);
+        }
+    };
+    let run_rte = |out: &mut [u64]| -> Result<(), String> {
+        for (k, o) in keys_bytes
+            .chunks(args.burst)
+            .zip(out.chunks_mut(args.burst))
+        {
+            fib.lookup_bulk(k, o)
+                .map_err(|e| format!("rte_fib6: {e}"))?;
+        }
+        Ok(())
+    };
+    run_ours(&mut out_ours);
+    run_rte(&mut out_rte)?;
+    agree("IPv6", &out_ours, &out_rte, |i| {
+        std::net::Ipv6Addr::from(keys[i]).to_string()
+    })?;
+    let hits = out_ours.iter().filter(|o| o.is_some()).count();
+    println!(
+        "agreement: all {} keys give the same next hop on both sides ({:.1} % match a prefix)",
+        keys.len(),
+        100.0 * hits as f64 / keys.len() as f64
+    );
+
+    let mut rte_err = None;
+    let (ours_rounds, rte_rounds) = alternate(
+        args.rounds,
+        keys.len(),
+        || {
+            run_ours(&mut out_ours);
+            black_box(&out_ours);
+        },
+        || {
+            if let Err(e) = run_rte(&mut out_rte) {
+                rte_err = Some(e);
+            }
+            black_box(&out_rte);
+        },
+    );
+    if let Some(e) = rte_err {
+        return Err(e);
+    }
+    Ok(result(
+        table.len(),
+        keys.len(),
+        ours.memory_bytes(),
+        fib.table_memory(),
+        build_ms_ours,
+        build_ms_rte,
+        ours_rounds,
+        rte_rounds,
+    ))
+}
+
+/// Fails with the first few keys where ours (`None` = no route) and DPDK's (0 = no
+/// route) differ.
+fn agree(
+    family: &str,
+    ours: &[Option<u32>],
+    rte: &[u64],
+    show: impl Fn(usize) -> String,
+) -> Result<(), String> {
+    let bad: Vec<usize> = ours
+        .iter()
+        .zip(rte)
+        .enumerate()
+        .filter(|(_, (o, r))| u64::from(o.unwrap_or(0)) != **r)
+        .map(|(i, _)| i)
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let examples: Vec<String> = bad
+        .iter()
+        .take(5)
+        .map(|&i| format!("{}: ours {:?}, rte_fib {}", show(i), ours[i], rte[i]))
+        .collect();
+    Err(format!(
+        "{family}: {} of {} keys disagree, e.g. {}",
+        bad.len(),
+        ours.len(),
+        examples.join("; ")
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn result(
+    prefixes: usize,
+    keys: usize,
+    ours_bytes: usize,
+    rte_fib_bytes: usize,
+    build_ms_ours: f64,
+    build_ms_rte_fib: f64,
+    ours_rounds: Vec<f64>,
+    rte_fib_rounds: Vec<f64>,
+) -> FamilyResult {
+    let ours_mlps = median(&ours_rounds);
+    let rte_fib_mlps = median(&rte_fib_rounds);
+    println!(
+        "rounds (Mlps): ours {:?}, rte_fib {:?}",
+        ours_rounds
+            .iter()
+            .map(|x| (x * 10.0).round() / 10.0)
+            .collect::<Vec<_>>(),
+        rte_fib_rounds
+            .iter()
+            .map(|x| (x * 10.0).round() / 10.0)
+            .collect::<Vec<_>>()
+    );
+    FamilyResult {
+        prefixes,
+        keys,
+        ours_mlps,
+        rte_fib_mlps,
+        ratio: if rte_fib_mlps > 0.0 {
+            ours_mlps / rte_fib_mlps
+        } else {
+            f64::NAN
+        },
+        ours_bytes,
+        rte_fib_bytes,
+        build_ms_ours,
+        build_ms_rte_fib,
+        ours_rounds,
+        rte_fib_rounds,
+    }
+}
