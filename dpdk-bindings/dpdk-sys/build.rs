@@ -185,6 +185,11 @@ fn split_flags(s: &str) -> Vec<String> {
 }
 
 fn emit_link_directives(libs: &[String]) {
+    // The ring PMD's rte_eth_from_rings() (ports over rings made in-process,
+    // for tests that inject traffic) is not in `pkg-config --libs`: it is a
+    // driver library. Linking it is harmless: EAL's plugin loader finds it
+    // already loaded and does not register the driver twice.
+    println!("cargo:rustc-link-lib=dylib=rte_net_ring");
     let mut it = libs.iter();
     while let Some(tok) = it.next() {
         if let Some(dir) = tok.strip_prefix("-L") {

@@ -34,6 +34,7 @@
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_telemetry.h>
+#include <rte_eth_ring.h>
 
 #include "shim.h"
 

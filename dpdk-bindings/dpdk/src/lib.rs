@@ -60,6 +60,7 @@ mod mempool;
 mod port;
 pub mod rcu;
 pub mod ring;
+pub mod ring_port;
 pub mod telemetry;
 
 pub use eal::{is_running, version, Eal};
