@@ -20,7 +20,7 @@
 //! branch-free, so their cache misses overlap. `bench/LPM.md` records the
 //! measurements behind the design and the comparison with DPDK's `rte_fib`/`rte_fib6`.
 //!
-//! [`reference`] holds a linear-scan model used by the property tests.
+//! [`reference`](mod@reference) holds a linear-scan model used by the property tests.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
