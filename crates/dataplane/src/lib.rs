@@ -185,8 +185,11 @@ impl Dataplane {
         let plan = ports::plan(opts.pairs.len(), lcores.len(), &max_q);
         // Replies come from the same pool: one per received frame at most.
         let n_mbufs = ports::mbufs_needed(&plan.queues_per_pair, lcores.len());
+        // DPDK object names are process-wide: a later start (tests) gets its own.
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let instance = STARTS.fetch_add(1, Ordering::Relaxed);
         let pool = Mempool::pktmbuf_pool(
-            "op25b_mbufs",
+            &format!("op25b_mbufs_{instance}"),
             n_mbufs,
             ports::MEMPOOL_CACHE,
             dpdk::DEFAULT_DATA_ROOM,
@@ -234,7 +237,7 @@ impl Dataplane {
             let launch = || -> Result<(), Error> {
                 let queues = ports::take_queues(&opts.pairs, &plan.per_worker[w])?;
                 let (producer, consumer) = dpdk::ring::spsc::<Sample>(
-                    &format!("op25b_samples_{w}"),
+                    &format!("op25b_smp_{instance}_{w}"),
                     opts.sample_ring,
                     dpdk::SOCKET_ID_ANY,
                 )?;

@@ -309,11 +309,25 @@ impl PortId {
         }
         let mut eth = sys::rte_eth_conf::default();
         let mut rss_hf = 0;
+        // The symmetric Toeplitz key (0x6d5a repeated; Woo & Park, 2012): both
+        // directions of a flow hash alike, so a flow's two directions meet the
+        // same worker. Sized to the device's key (40 bytes on most, 52 on i40e).
+        let mut key = [0u8; 64];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = if i % 2 == 0 { 0x6d } else { 0x5a };
+        }
         if conf.rss && conf.rx_queues > 1 {
             rss_hf = rss_ip_tcp_udp() & info.flow_type_rss_offloads;
             if rss_hf != 0 {
                 eth.rxmode.mq_mode = sys::RTE_ETH_MQ_RX_RSS;
-                eth.rx_adv_conf.rss_conf.rss_key = std::ptr::null_mut();
+                let key_len = usize::from(info.hash_key_size);
+                if key_len > 0 && key_len <= key.len() {
+                    // DPDK copies the key during configure; `key` outlives the call.
+                    eth.rx_adv_conf.rss_conf.rss_key = key.as_mut_ptr();
+                    eth.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+                } else {
+                    eth.rx_adv_conf.rss_conf.rss_key = std::ptr::null_mut();
+                }
                 eth.rx_adv_conf.rss_conf.rss_hf = rss_hf;
             }
         }
