@@ -27,23 +27,26 @@ build: deps-build
 # virtual devices, with configs/example.yaml, and prints what it did.
 demo: build
 	@mkdir -p $(DEMO_DIR)
+	@rm -f $(DEMO_DIR)/blocked.jsonl
 	@echo "== op25bd: replaying pcap-fixtures/mixed-access.pcap (subscribers) and mixed-core.pcap (core)"
 	./target/release/op25bd $(EAL_VDEV) \
 	  --vdev=net_pcap0,rx_pcap=pcap-fixtures/mixed-access.pcap,tx_pcap=$(DEMO_DIR)/to-access.pcap \
 	  --vdev=net_pcap1,rx_pcap=pcap-fixtures/mixed-core.pcap,tx_pcap=$(DEMO_DIR)/to-core.pcap \
-	  -- --config configs/example.yaml --pair 0:1 --idle-exit-ms 300 --stats-json $(DEMO_DIR)/stats.json
-	@echo "== written: $(DEMO_DIR)/to-core.pcap (forwarded toward the core), $(DEMO_DIR)/to-access.pcap (toward subscribers, incl. replies)"
-	@echo "== stats: $$(cat $(DEMO_DIR)/stats.json)"
+	  -- --config configs/example.yaml --pair 0:1 --idle-exit-ms 300 --stats-json $(DEMO_DIR)/stats.json \
+	  --blocked-log $(DEMO_DIR)/blocked.jsonl --latency
+	@echo "== written: $(DEMO_DIR)/to-core.pcap (forwarded toward the core), $(DEMO_DIR)/to-access.pcap (toward subscribers, with the replies)"
+	@echo "== first blocked connection attempts ($(DEMO_DIR)/blocked.jsonl):"
+	@head -n 3 $(DEMO_DIR)/blocked.jsonl
+	@echo "== counters: $(DEMO_DIR)/stats.json"
 
 lint: deps-build
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# All tests: format, lints, unit/property/integration tests (DPDK tests each run in
-# their own process), then the release-mode tests of the large tables.
+# All tests: format, lints, unit/property/integration tests (DPDK tests each run
+# in their own process; the end-to-end lab in network namespaces among them).
 test: deps-test lint
 	$(CARGO) test --workspace
-	$(CARGO) test --release --workspace -- --ignored
 
 # Regenerates the bundled fixtures (deterministic: the committed files must not change).
 fixtures:
