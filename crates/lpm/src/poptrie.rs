@@ -30,6 +30,7 @@
 //! level per pass with branch-free steps (selects, not jumps), so no mispredicted
 //! branch waits on a cache miss and the loads of all the keys overlap.
 
+use prefetch::prefetch_read_slice;
 use std::fmt;
 
 /// Flag bit of a state or direct-pointing entry: the low 31 bits index `leaves`,
@@ -274,48 +275,89 @@ impl<T: Copy> Poptrie<T> {
     /// Answers for `GROUP` keys at once. All keys advance one trie level per pass
     /// with branch-free steps, so the loads of different keys overlap; a finished
     /// key keeps its state (and reads the placeholder node 0, always in cache).
+    /// Every pass prefetches what the next pass reads for each key (its direct
+    /// entry, then its child node or its leaf), so the cache misses of the whole
+    /// group are in flight together and a pass finds its data in L1.
     #[inline]
     pub(crate) fn lookup_group(&self, keys: &[u64; GROUP], out: &mut [T; GROUP]) {
         let shift = 64 - self.direct_bits;
+        for &k in keys {
+            prefetch_read_slice(&self.direct, (k >> shift) as usize);
+        }
         let mut state = [0u32; GROUP];
         let mut pending = false;
         for (s, &k) in state.iter_mut().zip(keys) {
             *s = self.direct[(k >> shift) as usize];
-            pending |= *s & LEAF == 0;
+            let active = *s & LEAF == 0;
+            self.prefetch_next(*s, active);
+            pending |= active;
         }
-        let mut o = self.direct_bits;
-        let mut vector = [0u64; GROUP];
-        while pending {
-            // Pass 1 only touches each key's node: the loads are independent and the
-            // pass is a few instructions per key, so all of them are in flight at
-            // once (the out-of-order window holds the whole pass). Pass 2 then
-            // finds the nodes in L1.
-            for (w, &s) in vector.iter_mut().zip(&state) {
-                let active = s & LEAF == 0;
-                *w = self.nodes[if active { s } else { 0 } as usize].bits[VECTOR];
-            }
-            pending = false;
-            for ((s, &k), &w) in state.iter_mut().zip(keys).zip(&vector) {
-                let active = *s & LEAF == 0;
-                let node = &self.nodes[if active { *s } else { 0 } as usize];
-                let v = (k << o) >> 58;
-                // The bitmap and base that apply are loaded by index: a branch
-                // here would be mispredicted half the time and wait for the node's
-                // cache miss, serialising the group (and the compiler turns
-                // selects between the two back into such a branch).
-                let side = ((w >> v) & 1) as usize;
-                let next = node.base[side]
-                    .wrapping_add((node.bits[side] & upto(v)).count_ones())
-                    .wrapping_sub(1);
-                let is_child = side == VECTOR;
-                *s = if active { next } else { *s };
-                pending |= active & is_child;
+        if !pending {
+            return self.finish(&state, out);
+        }
+        // The first node level: most keys of a group have a node here (a /24 under
+        // its /18), so every key takes the branch-free step; the few that go deeper
+        // are collected for the next levels.
+        let mut deep = [0u8; GROUP];
+        let mut n_deep = 0;
+        let o = self.direct_bits;
+        for (i, (s, &k)) in state.iter_mut().zip(keys).enumerate() {
+            let active = *s & LEAF == 0;
+            let (next, descend) = self.step(if active { *s } else { 0 }, k, o);
+            let descend = active & descend;
+            *s = if active { next } else { *s };
+            self.prefetch_next(*s, descend);
+            deep[n_deep] = i as u8;
+            n_deep += usize::from(descend);
+        }
+        let mut o = o + 6;
+        while n_deep > 0 {
+            let n = n_deep;
+            n_deep = 0;
+            for j in 0..n {
+                let i = usize::from(deep[j]);
+                let (next, descend) = self.step(state[i], keys[i], o);
+                state[i] = next;
+                self.prefetch_next(next, descend);
+                deep[n_deep] = i as u8;
+                n_deep += usize::from(descend);
             }
             o += 6;
         }
-        for (o, s) in out.iter_mut().zip(state) {
+        self.finish(&state, out)
+    }
+
+    /// One trie step of `key` at node `node_idx`, whose slot starts at key bit `o`:
+    /// the next state (a node index, or `LEAF |` a leaf index) and whether it is a
+    /// node. Branch-free: the bitmap and base that apply are loaded by index; a
+    /// branch here would be mispredicted half the time and wait for the node's cache
+    /// miss (and the compiler turns selects between the two back into such a branch).
+    #[inline(always)]
+    fn step(&self, node_idx: u32, key: u64, o: u32) -> (u32, bool) {
+        let node = &self.nodes[node_idx as usize];
+        let v = (key << o) >> 58;
+        let side = ((node.bits[VECTOR] >> v) & 1) as usize;
+        let next = node.base[side]
+            .wrapping_add((node.bits[side] & upto(v)).count_ones())
+            .wrapping_sub(1);
+        (next, side == VECTOR)
+    }
+
+    /// Loads the leaves of finished states.
+    #[inline(always)]
+    fn finish(&self, state: &[u32; GROUP], out: &mut [T; GROUP]) {
+        for (o, &s) in out.iter_mut().zip(state) {
             *o = self.leaves[(s & !LEAF) as usize];
         }
+    }
+
+    /// Prefetches what state `s` reads next: node `s` when `node` is true, else the
+    /// leaf `s & !LEAF`. Both prefetches are issued (one of them of an always-cached
+    /// entry 0) so there is no branch on the freshly loaded state.
+    #[inline(always)]
+    fn prefetch_next(&self, s: u32, node: bool) {
+        prefetch_read_slice(&self.nodes, if node { s } else { 0 } as usize);
+        prefetch_read_slice(&self.leaves, if node { 0 } else { s & !LEAF } as usize);
     }
 
     /// Calls `emit(i, answer for key(addrs[i]))` for every `i`, in order, looking the
