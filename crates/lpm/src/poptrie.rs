@@ -1,16 +1,19 @@
 //! Poptrie: a compressed multibit trie searched with population counts.
 //!
 //! After Asai & Ohara, "Poptrie: A Compressed Trie with Population Count for Fast
-//! and Scalable Software IP Routing Table Lookup" (SIGCOMM 2015):
+//! and Scalable Software IP Routing Table Lookup" (SIGCOMM 2015), with the
+//! direct-pointing array replaced by an array of root nodes:
 //!
-//! - a *direct-pointing* array indexed by the top `s` bits of the key; each entry is
-//!   either a leaf (the region has one answer) or the index of a root node;
-//! - 6-bit strides below it. A node is two 64-bit bitmaps and two bases: bit `v` of
+//! - `2^s` *root nodes*, one per value of the top `s` bits of the key, stored as
+//!   `nodes[0..2^s]`, so the first node of a lookup is found without a load (the
+//!   paper's direct-pointing array costs one more dependent access). A root whose
+//!   region has one answer is a node with a single leaf run;
+//! - 6-bit strides. A node is two 64-bit bitmaps and two bases: bit `v` of
 //!   `vector` says slot `v` is an internal child; the children of a node are stored
 //!   contiguously from `base1`, so child `v` is `nodes[base1 + popcnt(vector & mask(v)) - 1]`.
 //!   Leaf slots are run-length compressed: bit `v` of `leafvec` marks a leaf slot whose
 //!   answer differs from the previous leaf slot's (child slots are transparent), so the
-//!   answer of leaf slot `v` is `leaves[base0 + popcnt(leafvec & mask(v)) - 1]`.
+//!   answer of leaf slot `v` is leaf `base0 + popcnt(leafvec & mask(v)) - 1`.
 //!
 //! Keys are `u64` aligned to the most significant bit (an IPv4 address is shifted left
 //! by 32, an IPv6 lookup uses the top 64 bits), so extracting the slot at bit offset
@@ -20,43 +23,82 @@
 //! the prefixes themselves: a sorted list of boundaries `(start, answer id)` over a
 //! 128-bit position space (keys occupy its top bits). A slot becomes a leaf exactly
 //! when the answer is constant over it, so siblings with the same answer never create
-//! nodes. Leaves store the caller's answer type `T` itself (e.g. `Option<V>`), so a
-//! lookup ends with the leaf load and no further indirection. Direct-pointing entries
-//! that are leaves point into the same leaf array.
+//! nodes. A leaf is the caller's value `V` itself plus a 2-bit tag (kept in a
+//! separate bitmap, [`Tag`]) saying whether the value is an answer, "no match", or
+//! "look further" (IPv6 windows); a lookup ends with the leaf load and no further
+//! indirection, and `V = u32` costs 4 bytes a leaf instead of `Option<u32>`'s 8. A
+//! node whose first leaf equals the last leaf stored before it shares that leaf.
 //!
-//! Everything here is safe Rust (explicit prefetch intrinsics would need `unsafe`,
-//! which this crate does not use). [`Poptrie::lookup_group`] gets its memory-level
-//! parallelism from the out-of-order core instead: it advances a group of keys one
-//! level per pass with branch-free steps (selects, not jumps), so no mispredicted
-//! branch waits on a cache miss and the loads of all the keys overlap.
+//! Why this shape (bench/LPM.md has the numbers): with 4 KiB pages, random lookups
+//! slow down by 2-3x once the structure outgrows what the TLB maps (about 12 MiB
+//! on the measured machine), so the trie is kept compact, and each lookup touches
+//! two places for a /24 (its root node and its leaf). [`Poptrie::lookup_group`]
+//! walks 64 keys level by level with branch-free steps and prefetches every key's
+//! next node or leaf, so their cache and TLB misses overlap.
 
 use prefetch::prefetch_read_slice;
 use std::fmt;
 
-/// Flag bit of a state or direct-pointing entry: the low 31 bits index `leaves`,
-/// not `nodes`.
+/// Flag bit of a state: the low 31 bits index the leaves, not `nodes`.
 const LEAF: u32 = 1 << 31;
 
 /// Keys looked up together by [`Poptrie::lookup_group`], level by level. 64 measured
 /// better than 16 (bench/LPM.md): more independent loads in flight.
 pub(crate) const GROUP: usize = 64;
 
+/// What a leaf's value means (2 bits per leaf).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Tag {
+    /// No prefix matches; the stored value is a filler.
+    NoMatch = 0,
+    /// The stored value is the answer.
+    Value = 1,
+    /// The answer depends on key bits below the trie (IPv6 windows); the stored
+    /// value is a filler.
+    Further = 2,
+}
+
+impl Tag {
+    #[inline(always)]
+    fn from_bits(b: u64) -> Tag {
+        match b {
+            1 => Tag::Value,
+            2 => Tag::Further,
+            _ => Tag::NoMatch,
+        }
+    }
+}
+
 /// One internal node: 24 bytes. Both halves are arrays indexed by "is slot `v` a
 /// child" (0 = leaf side, 1 = child side), so a step loads the applicable bitmap and
-/// base by index instead of choosing with a branch (see [`Poptrie::lookup_group`]).
+/// base by index instead of choosing with a branch (see [`Poptrie::step`]).
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
 struct Node {
     /// `[LEAFVEC]`: bit `v` set: slot `v` is a leaf whose answer starts a new run.
     /// `[VECTOR]`: bit `v` set: slot `v` is an internal child.
     bits: [u64; 2],
-    /// `[LEAFVEC]`: `LEAF |` index of this node's first leaf in `leaves`.
+    /// `[LEAFVEC]`: `LEAF |` index of this node's first leaf.
     /// `[VECTOR]`: index of this node's first child in `nodes`.
     base: [u32; 2],
 }
 
 const LEAFVEC: usize = 0;
 const VECTOR: usize = 1;
+
+impl Node {
+    /// A node from its leaf-run bitmap and first leaf, and its child bitmap and
+    /// first child.
+    fn new(leafvec: u64, first_leaf: u32, vector: u64, first_child: u32) -> Node {
+        let mut node = Node::default();
+        node.bits[LEAFVEC] = leafvec;
+        node.base[LEAFVEC] = LEAF | first_leaf;
+        node.bits[VECTOR] = vector;
+        node.base[VECTOR] = first_child;
+        node
+    }
+}
 
 /// The bits `0..=v` of a 64-bit bitmap.
 #[inline(always)]
@@ -87,47 +129,68 @@ impl Ranges<'_> {
     }
 }
 
-/// A built poptrie answering `T`.
+/// A built poptrie whose leaves are `V` values with a [`Tag`].
 #[derive(Clone)]
-pub(crate) struct Poptrie<T> {
-    /// Number of key bits resolved by `direct`.
+pub(crate) struct Poptrie<V> {
+    /// Number of key bits that select a root node.
     direct_bits: u32,
-    /// `2^direct_bits` entries: `LEAF | leaf index`, or a node index.
-    direct: Box<[u32]>,
-    /// Never empty (index 0 is a harmless target for finished keys in a group).
+    /// `nodes[..2^direct_bits]` are the roots; the rest are their descendants.
     nodes: Box<[Node]>,
-    leaves: Box<[T]>,
+    /// Leaf values; never empty.
+    values: Box<[V]>,
+    /// Leaf `i`'s tag is bits `2 * (i % 32)..` of `tags[i / 32]`.
+    tags: Box<[u64]>,
 }
 
-impl<T> fmt::Debug for Poptrie<T> {
+impl<V> fmt::Debug for Poptrie<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Poptrie")
             .field("direct_bits", &self.direct_bits)
             .field("nodes", &self.nodes.len())
-            .field("leaves", &self.leaves.len())
+            .field("leaves", &self.values.len())
             .finish()
     }
 }
 
-/// Build-time callbacks: the answer of an id, and the id of an unresolvable slot.
-pub(crate) struct Answers<'f, T> {
+/// Build-time callbacks: the leaf of an id, and the id of an unresolvable slot.
+pub(crate) struct Answers<'f, V> {
     /// The leaf stored for answer id `id`.
-    pub leaf: &'f mut dyn FnMut(u32) -> T,
+    pub leaf: &'f mut dyn FnMut(u32) -> (V, Tag),
     /// Called for slots of the last level (which ends at or past the key's last bit)
     /// whose answer is not constant, with the slot's first position; returns the id
     /// to store there. Never called when every boundary is aligned to the key width.
     pub fallback: &'f mut dyn FnMut(u128) -> u32,
 }
 
-struct Builder<'r, 'f, T> {
+struct Builder<'r, 'f, V> {
     ranges: Ranges<'r>,
     key_bits: u32,
     nodes: Vec<Node>,
-    leaves: Vec<T>,
-    answers: Answers<'f, T>,
+    values: Vec<V>,
+    tags: Vec<u64>,
+    /// The id of the last leaf stored.
+    last_id: Option<u32>,
+    answers: Answers<'f, V>,
 }
 
-impl<T: Copy> Builder<'_, '_, T> {
+impl<V: Copy> Builder<'_, '_, V> {
+    /// The index of a leaf answering `id`: the last leaf stored when it has the
+    /// same id (consecutive nodes and roots share it), else a new one.
+    fn leaf(&mut self, id: u32) -> u32 {
+        let n = self.values.len();
+        if self.last_id == Some(id) {
+            return index_u32(n - 1);
+        }
+        let (value, tag) = (self.answers.leaf)(id);
+        if n % 32 == 0 {
+            self.tags.push(0);
+        }
+        self.tags[n / 32] |= (tag as u64) << (2 * (n % 32));
+        self.values.push(value);
+        self.last_id = Some(id);
+        index_u32(n)
+    }
+
     /// Fills `nodes[idx]` for the region starting at `lo` whose first `o` bits are
     /// fixed, which is known not to have a constant answer. `cursor` is the run
     /// containing `lo`.
@@ -141,7 +204,7 @@ impl<T: Copy> Builder<'_, '_, T> {
         let mut leafvec = 0u64;
         let mut children: [(u128, usize); 64] = [(0, 0); 64];
         let mut n_children = 0;
-        let base0 = self.leaves.len();
+        let mut base0 = None;
         let mut prev_id: Option<u32> = None;
         let mut c = cursor;
         for v in 0..64u32 {
@@ -159,16 +222,16 @@ impl<T: Copy> Builder<'_, '_, T> {
             };
             if prev_id != Some(id) {
                 leafvec |= 1 << v;
-                self.leaves.push((self.answers.leaf)(id));
+                // Only the first leaf of a node can be shared with the last leaf
+                // stored before it; the node's leaves stay contiguous.
+                let leaf = self.leaf(id);
+                base0.get_or_insert(leaf);
                 prev_id = Some(id);
             }
         }
         let base1 = self.nodes.len();
         self.nodes.resize(base1 + n_children, Node::default());
-        self.nodes[idx] = Node {
-            bits: [leafvec, vector],
-            base: [LEAF | index_u32(base0), index_u32(base1)],
-        };
+        self.nodes[idx] = Node::new(leafvec, base0.unwrap_or(0), vector, index_u32(base1));
         for (k, &(slo, c)) in children[..n_children].iter().enumerate() {
             self.fill(base1 + k, slo, o + 6, c);
         }
@@ -183,151 +246,51 @@ fn index_u32(i: usize) -> u32 {
         .expect("poptrie index exceeds 2^31 (table far beyond any supported size)")
 }
 
-impl<T: Copy> Poptrie<T> {
-    /// Builds the trie over `key_bits` (32 or 64) significant bits, with the top
-    /// `direct_bits` bits resolved by the direct-pointing array. `ranges` must start
-    /// at position 0 and be strictly increasing.
+impl<V: Copy> Poptrie<V> {
+    /// Builds the trie over `key_bits` (32 or 64) significant bits, with `2^direct_bits`
+    /// root nodes. `ranges` must start at position 0 and be strictly increasing.
     pub(crate) fn build(
         ranges: Ranges<'_>,
         direct_bits: u32,
         key_bits: u32,
-        answers: Answers<'_, T>,
+        answers: Answers<'_, V>,
     ) -> Self {
         assert!((1..=24).contains(&direct_bits) && direct_bits < key_bits && key_bits <= 64);
         assert!(ranges.starts.first() == Some(&0) && ranges.starts.len() == ranges.ids.len());
         let region_shift = 128 - direct_bits;
         let region_size = 1u128 << region_shift;
+        let roots = 1usize << direct_bits;
         let mut b = Builder {
             ranges,
             key_bits,
-            // Node 0 is a placeholder that finished keys of a group may read.
-            nodes: vec![Node::default()],
-            leaves: Vec::new(),
+            nodes: vec![Node::default(); roots],
+            values: Vec::new(),
+            tags: Vec::new(),
+            last_id: None,
             answers,
         };
-        let mut direct = Vec::with_capacity(1 << direct_bits);
         let mut cursor = 0;
-        // Consecutive direct leaves with the same answer share one leaf.
-        let mut prev_leaf: Option<(u32, u32)> = None;
-        for j in 0..(1u128 << direct_bits) {
-            let lo = j << region_shift;
+        for j in 0..roots {
+            let lo = (j as u128) << region_shift;
             b.ranges.seek(&mut cursor, lo);
             if b.ranges.constant(cursor, lo + (region_size - 1)) {
-                let id = b.ranges.ids[cursor];
-                let leaf = match prev_leaf {
-                    Some((prev_id, leaf)) if prev_id == id => leaf,
-                    _ => {
-                        let leaf = index_u32(b.leaves.len());
-                        b.leaves.push((b.answers.leaf)(id));
-                        prev_leaf = Some((id, leaf));
-                        leaf
-                    }
-                };
-                direct.push(LEAF | leaf);
+                // One run over the whole region: slot 0 starts it, every slot
+                // reads leaf `base0 + 1 - 1`.
+                let leaf = b.leaf(b.ranges.ids[cursor]);
+                b.nodes[j] = Node::new(1, leaf, 0, 0);
             } else {
-                let idx = b.nodes.len();
-                b.nodes.push(Node::default());
-                direct.push(index_u32(idx));
-                b.fill(idx, lo, direct_bits, cursor);
+                b.fill(j, lo, direct_bits, cursor);
             }
         }
         Poptrie {
             direct_bits,
-            direct: direct.into_boxed_slice(),
             nodes: b.nodes.into_boxed_slice(),
-            leaves: b.leaves.into_boxed_slice(),
+            values: b.values.into_boxed_slice(),
+            tags: b.tags.into_boxed_slice(),
         }
     }
 
-    /// A trie answering `none` everywhere.
-    pub(crate) fn empty(none: T) -> Self {
-        Poptrie {
-            direct_bits: 1,
-            direct: vec![LEAF; 2].into_boxed_slice(),
-            nodes: vec![Node::default()].into_boxed_slice(),
-            leaves: vec![none].into_boxed_slice(),
-        }
-    }
-
-    /// The answer for a key aligned to the most significant bit.
-    #[inline]
-    pub(crate) fn lookup(&self, key: u64) -> T {
-        let d = self.direct[(key >> (64 - self.direct_bits)) as usize];
-        if d & LEAF != 0 {
-            return self.leaves[(d & !LEAF) as usize];
-        }
-        let mut node = &self.nodes[d as usize];
-        let mut o = self.direct_bits;
-        loop {
-            let v = (key << o) >> 58;
-            let mask = upto(v);
-            if (node.bits[VECTOR] >> v) & 1 != 0 {
-                let i = node.base[VECTOR] + (node.bits[VECTOR] & mask).count_ones() - 1;
-                node = &self.nodes[i as usize];
-                o += 6;
-            } else {
-                let i = (node.base[LEAFVEC] & !LEAF) + (node.bits[LEAFVEC] & mask).count_ones() - 1;
-                return self.leaves[i as usize];
-            }
-        }
-    }
-
-    /// Answers for `GROUP` keys at once. All keys advance one trie level per pass
-    /// with branch-free steps, so the loads of different keys overlap; a finished
-    /// key keeps its state (and reads the placeholder node 0, always in cache).
-    /// Every pass prefetches what the next pass reads for each key (its direct
-    /// entry, then its child node or its leaf), so the cache misses of the whole
-    /// group are in flight together and a pass finds its data in L1.
-    #[inline]
-    pub(crate) fn lookup_group(&self, keys: &[u64; GROUP], out: &mut [T; GROUP]) {
-        let shift = 64 - self.direct_bits;
-        for &k in keys {
-            prefetch_read_slice(&self.direct, (k >> shift) as usize);
-        }
-        let mut state = [0u32; GROUP];
-        let mut pending = false;
-        for (s, &k) in state.iter_mut().zip(keys) {
-            *s = self.direct[(k >> shift) as usize];
-            let active = *s & LEAF == 0;
-            self.prefetch_next(*s, active);
-            pending |= active;
-        }
-        if !pending {
-            return self.finish(&state, out);
-        }
-        // The first node level: most keys of a group have a node here (a /24 under
-        // its /18), so every key takes the branch-free step; the few that go deeper
-        // are collected for the next levels.
-        let mut deep = [0u8; GROUP];
-        let mut n_deep = 0;
-        let o = self.direct_bits;
-        for (i, (s, &k)) in state.iter_mut().zip(keys).enumerate() {
-            let active = *s & LEAF == 0;
-            let (next, descend) = self.step(if active { *s } else { 0 }, k, o);
-            let descend = active & descend;
-            *s = if active { next } else { *s };
-            self.prefetch_next(*s, descend);
-            deep[n_deep] = i as u8;
-            n_deep += usize::from(descend);
-        }
-        let mut o = o + 6;
-        while n_deep > 0 {
-            let n = n_deep;
-            n_deep = 0;
-            for j in 0..n {
-                let i = usize::from(deep[j]);
-                let (next, descend) = self.step(state[i], keys[i], o);
-                state[i] = next;
-                self.prefetch_next(next, descend);
-                deep[n_deep] = i as u8;
-                n_deep += usize::from(descend);
-            }
-            o += 6;
-        }
-        self.finish(&state, out)
-    }
-
-    /// One trie step of `key` at node `node_idx`, whose slot starts at key bit `o`:
+    /// One trie step of `key` at node `node_idx`, whose slots start at key bit `o`:
     /// the next state (a node index, or `LEAF |` a leaf index) and whether it is a
     /// node. Branch-free: the bitmap and base that apply are loaded by index; a
     /// branch here would be mispredicted half the time and wait for the node's cache
@@ -343,74 +306,131 @@ impl<T: Copy> Poptrie<T> {
         (next, side == VECTOR)
     }
 
-    /// Loads the leaves of finished states.
+    /// The root node of `key`.
     #[inline(always)]
-    fn finish(&self, state: &[u32; GROUP], out: &mut [T; GROUP]) {
-        for (o, &s) in out.iter_mut().zip(state) {
-            *o = self.leaves[(s & !LEAF) as usize];
+    fn root(&self, key: u64) -> u32 {
+        (key >> (64 - self.direct_bits)) as u32
+    }
+
+    /// The value and tag of the leaf in state `s` (`LEAF | index`).
+    #[inline(always)]
+    fn leaf(&self, s: u32) -> (V, Tag) {
+        let i = (s & !LEAF) as usize;
+        let tag = (self.tags[i / 32] >> (2 * (i % 32))) & 3;
+        (self.values[i], Tag::from_bits(tag))
+    }
+
+    /// The leaf for a key aligned to the most significant bit.
+    #[inline]
+    pub(crate) fn lookup(&self, key: u64) -> (V, Tag) {
+        let mut s = self.root(key);
+        let mut o = self.direct_bits;
+        loop {
+            let (next, child) = self.step(s, key, o);
+            s = next;
+            if !child {
+                return self.leaf(s);
+            }
+            o += 6;
         }
     }
 
-    /// Prefetches what state `s` reads next: node `s` when `node` is true, else the
-    /// leaf `s & !LEAF`. Both prefetches are issued (one of them of an always-cached
-    /// entry 0) so there is no branch on the freshly loaded state.
+    /// Prefetches what state `s` reads next: node `s` when `node` is true, else its
+    /// leaf value. Both prefetches are issued (one of them of an always-cached
+    /// entry 0) so there is no branch on the freshly computed state.
     #[inline(always)]
     fn prefetch_next(&self, s: u32, node: bool) {
         prefetch_read_slice(&self.nodes, if node { s } else { 0 } as usize);
-        prefetch_read_slice(&self.leaves, if node { 0 } else { s & !LEAF } as usize);
+        prefetch_read_slice(&self.values, if node { 0 } else { s & !LEAF } as usize);
     }
 
-    /// Calls `emit(i, answer for key(addrs[i]))` for every `i`, in order, looking the
+    /// Looks up `keys[..n]` (the rest of the array is padding) and calls
+    /// `emit(j, leaf of keys[j])` for `j < n`, in order. All keys advance one trie
+    /// level per pass with branch-free steps; every pass prefetches what the next
+    /// one reads for each key (its child node or its leaf), so the cache and TLB
+    /// misses of the group are in flight together and a pass finds its data in L1.
+    /// Keys that go below the root level are collected in a list, so the deeper
+    /// passes do not step over finished keys.
+    #[inline]
+    pub(crate) fn lookup_group(
+        &self,
+        keys: &[u64; GROUP],
+        n: usize,
+        mut emit: impl FnMut(usize, V, Tag),
+    ) {
+        for &k in keys {
+            prefetch_read_slice(&self.nodes, self.root(k) as usize);
+        }
+        let mut state = [0u32; GROUP];
+        let mut deep = [0u8; GROUP];
+        let mut n_deep = 0;
+        let o = self.direct_bits;
+        for (i, (s, &k)) in state.iter_mut().zip(keys).enumerate() {
+            let (next, child) = self.step(self.root(k), k, o);
+            *s = next;
+            self.prefetch_next(next, child);
+            deep[n_deep] = i as u8;
+            n_deep += usize::from(child);
+        }
+        let mut o = o + 6;
+        while n_deep > 0 {
+            let pending = n_deep;
+            n_deep = 0;
+            for j in 0..pending {
+                let i = usize::from(deep[j]);
+                let (next, child) = self.step(state[i], keys[i], o);
+                state[i] = next;
+                self.prefetch_next(next, child);
+                deep[n_deep] = i as u8;
+                n_deep += usize::from(child);
+            }
+            o += 6;
+        }
+        for (j, &s) in state[..n].iter().enumerate() {
+            let (v, t) = self.leaf(s);
+            emit(j, v, t);
+        }
+    }
+
+    /// Calls `emit(i, leaf for key(addrs[i]))` for every `i`, in order, looking the
     /// keys up [`GROUP`] at a time.
     #[inline]
     pub(crate) fn lookup_bulk<A: Copy>(
         &self,
         addrs: &[A],
         key: impl Fn(A) -> u64,
-        mut emit: impl FnMut(usize, T),
-    ) where
-        T: Default,
-    {
-        let mut chunks = addrs.chunks_exact(GROUP);
-        let mut base = 0;
+        mut emit: impl FnMut(usize, V, Tag),
+    ) {
         let mut keys = [0u64; GROUP];
-        let mut answers = [T::default(); GROUP];
-        for chunk in &mut chunks {
-            for (k, &a) in keys.iter_mut().zip(chunk) {
-                *k = key(a);
+        for (c, chunk) in addrs.chunks(GROUP).enumerate() {
+            // A short tail (or a burst smaller than a group) still goes through the
+            // group walk; the padding keys repeat the last address and their leaves
+            // are not emitted.
+            for (j, k) in keys.iter_mut().enumerate() {
+                *k = key(chunk[j.min(chunk.len() - 1)]);
             }
-            self.lookup_group(&keys, &mut answers);
-            for (j, &t) in answers.iter().enumerate() {
-                emit(base + j, t);
-            }
-            base += GROUP;
-        }
-        // A short tail (or a burst smaller than a group) still goes through the group
-        // walk; the padding keys are 0 and their answers are dropped.
-        let tail = chunks.remainder();
-        if !tail.is_empty() {
-            keys.fill(0);
-            for (k, &a) in keys.iter_mut().zip(tail) {
-                *k = key(a);
-            }
-            self.lookup_group(&keys, &mut answers);
-            for (j, &t) in answers[..tail.len()].iter().enumerate() {
-                emit(base + j, t);
-            }
+            let base = c * GROUP;
+            self.lookup_group(&keys, chunk.len(), |j, v, t| emit(base + j, v, t));
         }
     }
 
     /// Heap and inline bytes of the structure.
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.direct.len() * std::mem::size_of::<u32>()
             + self.nodes.len() * std::mem::size_of::<Node>()
-            + self.leaves.len() * std::mem::size_of::<T>()
+            + self.values.len() * std::mem::size_of::<V>()
+            + self.tags.len() * std::mem::size_of::<u64>()
     }
 
-    /// Internal nodes, not counting the placeholder.
+    /// Internal nodes below the roots.
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len() - 1
+        self.nodes.len() - (1 << self.direct_bits)
+    }
+
+    /// Stored leaves.
+    #[cfg(test)]
+    pub(crate) fn leaf_count(&self) -> usize {
+        self.values.len()
     }
 }

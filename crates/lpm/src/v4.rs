@@ -1,14 +1,24 @@
-//! The IPv4 map: one poptrie over the 32-bit address, the top 18 bits direct-pointed.
+//! The IPv4 map: one poptrie over the 32-bit address with 2^18 root nodes.
 //!
-//! With 18 direct bits a /24 is resolved by one node below the direct array, so the
-//! common case of a full routing table costs three dependent loads (direct entry,
-//! node, leaf) in a structure of a few MiB instead of DIR-24-8's 32-64 MiB.
+//! With 18 root bits a /24 is resolved by its root node, so the common case of a
+//! full routing table costs two dependent loads (root node, leaf) in a structure of
+//! about 13 MiB (1M prefixes, `u32` values) instead of DIR-24-8's 64 MiB.
 
-use crate::poptrie::{Answers, Poptrie, Ranges};
+use crate::poptrie::{Answers, Poptrie, Ranges, Tag};
 use crate::runs::Runs;
 
-/// Key bits resolved by the direct-pointing array (chosen by measurement, bench/LPM.md).
+/// Key bits that select a root node in a large table (chosen by measurement,
+/// bench/LPM.md): 2^18 roots of 24 bytes (6 MiB) resolve a /24 at the root.
 pub(crate) const DIRECT_BITS: u32 = 18;
+
+/// Root bits of a small table: 4,096 roots (96 KiB), a /24 two nodes down. The
+/// whole trie then stays in the caches; 6 MiB of mostly identical roots would only
+/// cost memory (policy tables are built per destination set and kept twice during
+/// a swap) and TLB misses.
+pub(crate) const SMALL_DIRECT_BITS: u32 = 12;
+
+/// Tables with at least this many prefixes get [`DIRECT_BITS`].
+pub(crate) const LARGE_TABLE: usize = 32_768;
 
 /// An IPv4 address as a poptrie key (aligned to the most significant bit).
 #[inline(always)]
@@ -25,17 +35,36 @@ fn interval(addr: u32, len: u8) -> (u128, u128) {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Map4<V> {
-    trie: Poptrie<Option<V>>,
+    /// `None` for a map without entries (a trie needs at least one value).
+    trie: Option<Poptrie<V>>,
 }
 
 impl<V: Copy> Map4<V> {
     /// `prefixes`: validated `(network, length, id)` with distinct prefixes; every id
     /// in `1..values.len()`, `values[0] == None`.
     pub(crate) fn build(
-        prefixes: impl Iterator<Item = (u32, u8, u32)>,
+        prefixes: impl ExactSizeIterator<Item = (u32, u8, u32)>,
         values: &[Option<V>],
     ) -> Self {
+        let direct_bits = if prefixes.len() >= LARGE_TABLE {
+            DIRECT_BITS
+        } else {
+            SMALL_DIRECT_BITS
+        };
+        Self::build_with(prefixes, values, direct_bits)
+    }
+
+    /// [`build`](Self::build) with a given number of root bits.
+    pub(crate) fn build_with(
+        prefixes: impl Iterator<Item = (u32, u8, u32)>,
+        values: &[Option<V>],
+        direct_bits: u32,
+    ) -> Self {
         debug_assert!(values.first().is_some_and(Option::is_none));
+        // The value stored in "no match" leaves; none exists without entries.
+        let Some(filler) = values.iter().find_map(|v| *v) else {
+            return Self::empty();
+        };
         let runs = Runs::from_prefixes(
             prefixes
                 .map(|(addr, len, id)| {
@@ -51,42 +80,59 @@ impl<V: Copy> Map4<V> {
                 starts: &runs.starts,
                 ids: &runs.ids,
             },
-            DIRECT_BITS,
+            direct_bits,
             32,
             Answers {
-                leaf: &mut |id| values[id as usize],
+                leaf: &mut |id| match values[id as usize] {
+                    Some(v) => (v, Tag::Value),
+                    None => (filler, Tag::NoMatch),
+                },
                 fallback: &mut |_| unreachable!("IPv4 runs are aligned to whole addresses"),
             },
         );
-        Map4 { trie }
+        Map4 { trie: Some(trie) }
     }
 
     pub(crate) fn empty() -> Self {
-        Map4 {
-            trie: Poptrie::empty(None),
-        }
+        Map4 { trie: None }
     }
 
     #[inline]
     pub(crate) fn lookup(&self, addr: u32) -> Option<V> {
-        self.trie.lookup(key(addr))
+        let (v, tag) = self.trie.as_ref()?.lookup(key(addr));
+        (tag == Tag::Value).then_some(v)
     }
 
     /// `out[i] = lookup(addrs[i])`; `out` is at least as long as `addrs`.
     #[inline]
     pub(crate) fn lookup_bulk(&self, addrs: &[u32], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
-        self.trie.lookup_bulk(addrs, key, |i, v| out[i] = v);
+        match &self.trie {
+            Some(trie) => {
+                trie.lookup_bulk(addrs, key, |i, v, tag| {
+                    out[i] = (tag == Tag::Value).then_some(v)
+                });
+            }
+            None => out.fill(None),
+        }
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() - std::mem::size_of::<Poptrie<Option<V>>>()
-            + self.trie.memory_bytes()
+        std::mem::size_of::<Self>()
+            + self
+                .trie
+                .as_ref()
+                .map_or(0, |t| t.memory_bytes() - std::mem::size_of::<Poptrie<V>>())
     }
 
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
-        self.trie.node_count()
+        self.trie.as_ref().map_or(0, |t| t.node_count())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn leaf_count(&self) -> usize {
+        self.trie.as_ref().map_or(0, |t| t.leaf_count())
     }
 }
 
@@ -94,22 +140,62 @@ impl<V: Copy> Map4<V> {
 mod tests {
     use super::*;
 
-    fn build(entries: &[(u32, u8, u16)]) -> Map4<u16> {
+    fn build_with(entries: &[(u32, u8, u16)], direct_bits: u32) -> Map4<u16> {
         let values: Vec<_> = std::iter::once(None)
             .chain(entries.iter().map(|e| Some(e.2)))
             .collect();
-        Map4::build(
+        Map4::build_with(
             entries
                 .iter()
                 .enumerate()
                 .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
             &values,
+            direct_bits,
         )
     }
 
+    /// The layout of a large table, whatever the size of `entries`.
+    fn build(entries: &[(u32, u8, u16)]) -> Map4<u16> {
+        build_with(entries, DIRECT_BITS)
+    }
+
     #[test]
-    fn a_prefix_covering_whole_direct_regions_needs_no_node() {
-        // 198.51.0.0/16 spans four /18 regions: each is a direct leaf.
+    fn small_tables_get_small_roots_and_large_ones_resolve_slash_24_at_the_root() {
+        let entries: Vec<(u32, u8, u16)> = (0..LARGE_TABLE as u32)
+            .map(|i| (0xC000_0000 | (i << 8), 24, (i % 1000) as u16))
+            .collect();
+        let values: Vec<_> = std::iter::once(None)
+            .chain(entries.iter().map(|e| Some(e.2)))
+            .collect();
+        let ids = |n: usize| {
+            entries[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1))
+        };
+        let small = Map4::build(ids(LARGE_TABLE - 1), &values);
+        assert!(small.memory_bytes() < 4 << 20, "{}", small.memory_bytes());
+        // 4,096 roots; every /18 holding /24s is one node below its root.
+        assert_eq!(small.node_count(), (LARGE_TABLE - 1).div_ceil(64));
+        let large = Map4::build(ids(LARGE_TABLE), &values);
+        assert_eq!(large.node_count(), 0);
+        for &(a, _, v) in &entries[..LARGE_TABLE - 1] {
+            assert_eq!(small.lookup(a | 0x7f), Some(v));
+            assert_eq!(large.lookup(a | 0x7f), Some(v));
+        }
+        assert_eq!(
+            small.lookup(0xC000_0000 + ((LARGE_TABLE as u32 - 1) << 8)),
+            None
+        );
+        assert_eq!(
+            large.lookup(0xC000_0000 + ((LARGE_TABLE as u32 - 1) << 8)),
+            Some(767)
+        );
+    }
+
+    #[test]
+    fn a_prefix_covering_whole_root_regions_needs_no_node() {
+        // 198.51.0.0/16 spans four /18 regions: each is a root with one leaf run.
         let m = build(&[(0xC633_0000, 16, 5)]);
         assert_eq!(m.node_count(), 0);
         assert_eq!(m.lookup(0xC633_FFFF), Some(5));
@@ -117,14 +203,37 @@ mod tests {
     }
 
     #[test]
-    fn a_slash_24_costs_one_node_and_a_host_route_three() {
+    fn a_slash_24_is_resolved_by_its_root_and_a_host_route_needs_two_nodes() {
         let m = build(&[(0xC000_0200, 24, 1)]);
-        assert_eq!(m.node_count(), 1);
+        assert_eq!(m.node_count(), 0);
         let m = build(&[(0xC000_0201, 32, 1)]);
-        assert_eq!(m.node_count(), 3);
+        assert_eq!(m.node_count(), 2);
         assert_eq!(m.lookup(0xC000_0201), Some(1));
         assert_eq!(m.lookup(0xC000_0200), None);
         assert_eq!(m.lookup(0xC000_0202), None);
+    }
+
+    #[test]
+    fn equal_neighbouring_leaves_are_stored_once() {
+        // Every root but the one holding 192.0.2.0/24 answers "no match": they share
+        // one leaf, and that root's leaves (none, x, none) share it at both ends.
+        let m = build(&[(0xC000_0200, 24, 7)]);
+        assert_eq!(m.leaf_count(), 3);
+        // The same with a default route: still three leaves for 2^18 roots.
+        let m = build(&[(0, 0, 1), (0xC000_0200, 24, 7)]);
+        assert_eq!(m.leaf_count(), 3);
+        assert_eq!(m.lookup(0xC000_0200), Some(7));
+        assert_eq!(m.lookup(0xC000_0300), Some(1));
+        assert_eq!(m.lookup(0), Some(1));
+    }
+
+    #[test]
+    fn a_map_without_entries_answers_none_in_bulk() {
+        let m = build(&[]);
+        let mut out = [Some(1); 3];
+        m.lookup_bulk(&[0, 1, u32::MAX], &mut out);
+        assert_eq!(out, [None; 3]);
+        assert_eq!(m.lookup(5), None);
     }
 
     #[test]

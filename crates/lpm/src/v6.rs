@@ -3,15 +3,23 @@
 //!
 //! Routing and policy tables are made of prefixes up to /64, so the trie resolves
 //! every address by its first 64 bits. A /64 inside which the answer is not constant
-//! (it holds a /65../128 prefix, e.g. a relay's /128) gets a `Window` leaf: it names
-//! the sorted runs of answers over that /64's low 64 bits, searched by binary search.
-//! Only addresses inside such a /64 pay for it.
+//! (it holds a /65../128 prefix, e.g. a relay's /128) gets a leaf tagged "look
+//! further": the /64 is found among the windows by binary search, and its sorted runs
+//! of answers over the low 64 bits by another. Only addresses inside such a /64 pay
+//! for it.
 
-use crate::poptrie::{Answers, Poptrie, Ranges};
+use crate::poptrie::{Answers, Poptrie, Ranges, Tag};
 use crate::runs::Runs;
 
-/// Key bits resolved by the direct-pointing array (chosen by measurement, bench/LPM.md).
+/// Key bits that select a root node in a large table (chosen by measurement,
+/// bench/LPM.md): 2^16 roots of 24 bytes (1.5 MiB).
 pub(crate) const DIRECT_BITS: u32 = 16;
+
+/// Root bits of a small table: 1,024 roots (24 KiB).
+pub(crate) const SMALL_DIRECT_BITS: u32 = 10;
+
+/// Tables with at least this many prefixes get [`DIRECT_BITS`].
+pub(crate) const LARGE_TABLE: usize = 16_384;
 
 /// The top 64 bits of an address: the poptrie key.
 #[inline(always)]
@@ -29,22 +37,11 @@ fn interval(addr: u128, len: u8) -> (u128, u128) {
     (addr, addr | host)
 }
 
-/// What a trie leaf holds: the answer, or the window that has it.
-#[derive(Debug, Clone, Copy)]
-enum Leaf<V> {
-    Value(Option<V>),
-    Window(u32),
-}
-
-impl<V> Default for Leaf<V> {
-    fn default() -> Self {
-        Leaf::Value(None)
-    }
-}
-
 /// The answers inside the /64 windows that hold prefixes longer than /64.
 #[derive(Debug, Clone)]
 struct Windows<V> {
+    /// The top 64 bits of each window's /64, ascending.
+    his: Box<[u64]>,
     /// Window `k`'s runs are `starts[offsets[k]..offsets[k + 1]]` (low 64 bits, the
     /// first one 0) with the answers `values[..]` at the same positions.
     offsets: Box<[u32]>,
@@ -53,9 +50,13 @@ struct Windows<V> {
 }
 
 impl<V: Copy> Windows<V> {
-    /// The answer for low bits `lo` in window `k`.
+    /// The answer for an address in one of the windows.
     #[inline]
-    fn lookup(&self, k: usize, lo: u64) -> Option<V> {
+    fn lookup(&self, addr: u128) -> Option<V> {
+        // Only addresses whose leaf says "look further" come here, and those /64s
+        // all have a window.
+        let k = self.his.binary_search(&key(addr)).ok()?;
+        let lo = addr as u64;
         let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
         let j = self.starts[a..b].partition_point(|&s| s <= lo);
         // starts[a] == 0 <= lo, so j >= 1.
@@ -65,7 +66,8 @@ impl<V: Copy> Windows<V> {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Map6<V> {
-    trie: Poptrie<Leaf<V>>,
+    /// `None` for a map without entries (a trie needs at least one value).
+    trie: Option<Poptrie<V>>,
     windows: Windows<V>,
 }
 
@@ -73,10 +75,29 @@ impl<V: Copy> Map6<V> {
     /// `prefixes`: validated `(network, length, id)` with distinct prefixes; every id
     /// in `1..values.len()`, `values[0] == None`.
     pub(crate) fn build(
-        prefixes: impl Iterator<Item = (u128, u8, u32)>,
+        prefixes: impl ExactSizeIterator<Item = (u128, u8, u32)>,
         values: &[Option<V>],
     ) -> Self {
+        let direct_bits = if prefixes.len() >= LARGE_TABLE {
+            DIRECT_BITS
+        } else {
+            SMALL_DIRECT_BITS
+        };
+        Self::build_with(prefixes, values, direct_bits)
+    }
+
+    /// [`build`](Self::build) with a given number of root bits.
+    pub(crate) fn build_with(
+        prefixes: impl Iterator<Item = (u128, u8, u32)>,
+        values: &[Option<V>],
+        direct_bits: u32,
+    ) -> Self {
         debug_assert!(values.first().is_some_and(Option::is_none));
+        // The value stored in "no match" and "look further" leaves; none exists
+        // without entries.
+        let Some(filler) = values.iter().find_map(|v| *v) else {
+            return Self::empty();
+        };
         let runs = Runs::from_prefixes(
             prefixes
                 .map(|(addr, len, id)| {
@@ -108,6 +129,7 @@ impl<V: Copy> Map6<V> {
             offsets.push(u32::try_from(starts.len()).expect("window runs exceed 2^32"));
         }
         let windows = Windows {
+            his: window_his.clone().into_boxed_slice(),
             offsets: offsets.into_boxed_slice(),
             starts: starts.into_boxed_slice(),
             values: answers.into_boxed_slice(),
@@ -120,12 +142,13 @@ impl<V: Copy> Map6<V> {
                 starts: &runs.starts,
                 ids: &runs.ids,
             },
-            DIRECT_BITS,
+            direct_bits,
             64,
             Answers {
                 leaf: &mut |id| match values.get(id as usize) {
-                    Some(&v) => Leaf::Value(v),
-                    None => Leaf::Window(id - n_values as u32),
+                    Some(&Some(v)) => (v, Tag::Value),
+                    Some(None) => (filler, Tag::NoMatch),
+                    None => (filler, Tag::Further),
                 },
                 fallback: &mut |slot_lo| {
                     let hi = (slot_lo >> 64) as u64;
@@ -136,13 +159,17 @@ impl<V: Copy> Map6<V> {
                 },
             },
         );
-        Map6 { trie, windows }
+        Map6 {
+            trie: Some(trie),
+            windows,
+        }
     }
 
     pub(crate) fn empty() -> Self {
         Map6 {
-            trie: Poptrie::empty(Leaf::Value(None)),
+            trie: None,
             windows: Windows {
+                his: Box::new([]),
                 offsets: Box::new([0]),
                 starts: Box::new([]),
                 values: Box::new([]),
@@ -152,29 +179,39 @@ impl<V: Copy> Map6<V> {
 
     /// The answer for `addr` given the leaf of its top 64 bits.
     #[inline(always)]
-    fn resolve(&self, leaf: Leaf<V>, addr: u128) -> Option<V> {
-        match leaf {
-            Leaf::Value(v) => v,
-            Leaf::Window(k) => self.windows.lookup(k as usize, addr as u64),
+    fn resolve(&self, v: V, tag: Tag, addr: u128) -> Option<V> {
+        match tag {
+            Tag::Value => Some(v),
+            Tag::NoMatch => None,
+            Tag::Further => self.windows.lookup(addr),
         }
     }
 
     #[inline]
     pub(crate) fn lookup(&self, addr: u128) -> Option<V> {
-        self.resolve(self.trie.lookup(key(addr)), addr)
+        let (v, tag) = self.trie.as_ref()?.lookup(key(addr));
+        self.resolve(v, tag, addr)
     }
 
     /// `out[i] = lookup(addrs[i])`; `out` is at least as long as `addrs`.
     #[inline]
     pub(crate) fn lookup_bulk(&self, addrs: &[u128], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
-        self.trie
-            .lookup_bulk(addrs, key, |i, leaf| out[i] = self.resolve(leaf, addrs[i]));
+        match &self.trie {
+            Some(trie) => trie.lookup_bulk(addrs, key, |i, v, tag| {
+                out[i] = self.resolve(v, tag, addrs[i])
+            }),
+            None => out.fill(None),
+        }
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() - std::mem::size_of::<Poptrie<Leaf<V>>>()
-            + self.trie.memory_bytes()
+        std::mem::size_of::<Self>()
+            + self
+                .trie
+                .as_ref()
+                .map_or(0, |t| t.memory_bytes() - std::mem::size_of::<Poptrie<V>>())
+            + self.windows.his.len() * 8
             + self.windows.offsets.len() * 4
             + self.windows.starts.len() * 8
             + self.windows.values.len() * std::mem::size_of::<Option<V>>()
@@ -190,17 +227,35 @@ impl<V: Copy> Map6<V> {
 mod tests {
     use super::*;
 
-    fn build(entries: &[(u128, u8, u16)]) -> Map6<u16> {
+    fn build_with(entries: &[(u128, u8, u16)], direct_bits: u32) -> Map6<u16> {
         let values: Vec<_> = std::iter::once(None)
             .chain(entries.iter().map(|e| Some(e.2)))
             .collect();
-        Map6::build(
+        Map6::build_with(
             entries
                 .iter()
                 .enumerate()
                 .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
             &values,
+            direct_bits,
         )
+    }
+
+    /// Both layouts must give the same answers; returns the large one.
+    fn build(entries: &[(u128, u8, u16)]) -> Map6<u16> {
+        let small = build_with(entries, SMALL_DIRECT_BITS);
+        let large = build_with(entries, DIRECT_BITS);
+        for &(a, len, _) in entries {
+            let host = if len == 0 {
+                u128::MAX
+            } else {
+                (1u128 << (128 - u32::from(len))).wrapping_sub(1)
+            };
+            for probe in [a, a | host, a.wrapping_sub(1), (a | host).wrapping_add(1)] {
+                assert_eq!(small.lookup(probe), large.lookup(probe), "{probe:#x}");
+            }
+        }
+        large
     }
 
     const DOC: u128 = 0x2001_0db8 << 96;
