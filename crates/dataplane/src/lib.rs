@@ -112,6 +112,21 @@ pub struct LatencyReport {
     pub max: u64,
 }
 
+/// One worker lcore, as [`Dataplane::worker_info`] reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerInfo {
+    /// The worker's index (its QSBR reader id).
+    pub index: usize,
+    pub lcore: u32,
+    /// False for an lcore left idle because the devices offer too few queues.
+    pub running: bool,
+    /// Loop iterations, each right after a quiescent state.
+    pub loops: u64,
+    /// This worker's own counters.
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
 /// The result of a publication.
 #[derive(Debug, Clone, Serialize)]
 pub struct Published {
@@ -144,6 +159,8 @@ pub struct Report {
 /// The running dataplane, owned by the control core.
 pub struct Dataplane {
     started: ports::Ports,
+    /// The worker lcores, by worker index (some may be idle: see `launched`).
+    lcores: Vec<u32>,
     launched: Vec<u32>,
     counters: Vec<Arc<WorkerCounters>>,
     latency: Vec<Arc<latency::LatencyBuckets>>,
@@ -206,6 +223,7 @@ impl Dataplane {
         let tsc_hz = dpdk::cycles::tsc_hz();
         let mut dp = Dataplane {
             started,
+            lcores: lcores.clone(),
             launched: Vec::new(),
             counters: Vec::new(),
             latency: Vec::new(),
@@ -307,6 +325,35 @@ impl Dataplane {
     /// Loop iterations per worker (a stalled worker's count stops moving).
     pub fn worker_loops(&self) -> Vec<u64> {
         self.counters.iter().map(|c| c.loops.get()).collect()
+    }
+
+    /// Each worker lcore: whether it runs (an lcore with no queue to serve
+    /// stays idle and never loops), its loop count and its own counters.
+    pub fn worker_info(&self) -> Vec<WorkerInfo> {
+        self.counters
+            .iter()
+            .zip(&self.lcores)
+            .enumerate()
+            .map(|(index, (c, &lcore))| WorkerInfo {
+                index,
+                lcore,
+                running: self.launched.contains(&lcore),
+                loops: c.loops.get(),
+                totals: Totals::sum([&**c]),
+            })
+            .collect()
+    }
+
+    /// The counters of every running worker, by (index, lcore), for a watchdog
+    /// that watches `loops` from another thread.
+    pub fn running_counters(&self) -> Vec<(usize, u32, Arc<WorkerCounters>)> {
+        self.counters
+            .iter()
+            .zip(&self.lcores)
+            .enumerate()
+            .filter(|(_, (_, lcore))| self.launched.contains(lcore))
+            .map(|(index, (c, &lcore))| (index, lcore, c.clone()))
+            .collect()
     }
 
     /// Frames received so far, all directions.
