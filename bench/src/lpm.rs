@@ -303,6 +303,12 @@ pub struct FamilyResult {
     pub rte_fib_mlps: f64,
     /// `ours_mlps / rte_fib_mlps`.
     pub ratio: f64,
+    /// The median of the per-round ratios (ours / rte_fib in the same round): the
+    /// figure to compare on a loaded machine, where both sides of a round see the
+    /// same load.
+    pub ratio_paired: f64,
+    /// Bytes per next hop on both sides (our value type; DPDK's `nh_size`).
+    pub next_hop_bytes: usize,
     /// Memory of our lookup structure.
     pub ours_bytes: usize,
     /// Memory of DPDK's lookup tables (tbl24 + configured tbl8 groups; its RIB not included).
@@ -332,12 +338,15 @@ impl FamilyResult {
         let mut s = String::from("{");
         let _ = write!(
             s,
-            "\"ours_mlps\": {}, \"rte_fib_mlps\": {}, \"ratio\": {}, \"prefixes\": {}, \"keys\": {}, \
+            "\"ours_mlps\": {}, \"rte_fib_mlps\": {}, \"ratio\": {}, \"ratio_paired\": {}, \
+             \"next_hop_bytes\": {}, \"prefixes\": {}, \"keys\": {}, \
              \"ours_bytes\": {}, \"rte_fib_bytes\": {}, \"build_ms_ours\": {}, \"build_ms_rte_fib\": {}, \
              \"ours_rounds_mlps\": {}, \"rte_fib_rounds_mlps\": {}",
             json_f64(self.ours_mlps),
             json_f64(self.rte_fib_mlps),
             json_f64(self.ratio),
+            json_f64(self.ratio_paired),
+            self.next_hop_bytes,
             self.prefixes,
             self.keys,
             self.ours_bytes,
@@ -470,6 +479,7 @@ mod tests {
         let j = report_json(Some(&r), None, &[("cpu", "x \"y\"".into())]);
         assert!(j.starts_with("{\"lpm\": {\"v4\": {\"ours_mlps\": 0.000"));
         assert!(j.contains("\"prefixes\": 2"));
+        assert!(j.contains("\"ratio_paired\": 0.000, \"next_hop_bytes\": 0,"));
         assert!(j.contains("\"ours_rounds_mlps\": [1.000, 2.500]"));
         assert!(j.contains("\"cpu\": \"x \\\"y\\\"\""));
     }

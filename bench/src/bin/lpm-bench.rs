@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! lpm-bench [EAL options --] [--v4-prefixes N] [--v6-prefixes N] [--keys N]
-//!           [--rounds N] [--burst N] [--seed N] [--family v4|v6|both] [--json FILE]
+//!           [--rounds N] [--slices N] [--burst N] [--next-hop-bytes 2|4] [--seed N]
+//!           [--family v4|v6|both] [--json FILE]
 //! ```
 //! Without EAL options it starts the EAL with `--no-huge --no-pci --no-shconf -m 4096
 //! -l 0` (one core, plain 4 KiB pages, no shared runtime files).
@@ -11,7 +12,10 @@
 //! For each family: generate the table and the keys (bench/src/lpm.rs), build both
 //! structures (timed), check that both return the same next hop for every key (a
 //! mismatch fails the run), then time bulk lookups over all keys in bursts, ours and
-//! DPDK's alternately for `--rounds` rounds, and report medians.
+//! DPDK's alternately for `--rounds` rounds, and report medians. Within a round the
+//! keys are cut into `--slices` slices and the two sides alternate slice by slice
+//! (who goes first alternates too), so both see the same machine load; the paired
+//! ratio is the median of the per-round ratios.
 
 use clap::Parser;
 use dpdk::fib::{Fib, Fib6, FibConfig, NextHopSize};
@@ -21,6 +25,7 @@ use op25b_bench::lpm::{
     keys_v4, keys_v6, median, mlps, report_json, table_v4, table_v6, tbl8_needed_v4,
     tbl8_needed_v6, FamilyResult,
 };
+use std::fmt::Debug;
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -58,9 +63,16 @@ struct Args {
     /// Timed rounds; each round times ours, then DPDK's, over all keys.
     #[arg(long, default_value_t = 7)]
     rounds: usize,
+    /// Slices per round: the two sides alternate slice by slice within a round.
+    #[arg(long, default_value_t = 16)]
+    slices: usize,
     /// Keys per bulk lookup call on both sides (a receive burst).
     #[arg(long, default_value_t = 64)]
     burst: usize,
+    /// Bytes per next hop on both sides: 4 (`u32` values; DPDK nh_size 4) or 2
+    /// (`u16` values, what op25b's policy tables hold; DPDK nh_size 2).
+    #[arg(long, value_parser = ["2", "4"], default_value = "4")]
+    next_hop_bytes: String,
     /// Seed of the table and key generators.
     #[arg(long, default_value_t = 25)]
     seed: u64,
@@ -94,8 +106,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    if args.keys == 0 || args.rounds == 0 || args.burst == 0 {
-        eprintln!("lpm-bench: --keys, --rounds and --burst must be at least 1");
+    if args.keys == 0 || args.rounds == 0 || args.burst == 0 || args.slices == 0 {
+        eprintln!("lpm-bench: --keys, --rounds, --slices and --burst must be at least 1");
         return ExitCode::from(2);
     }
     let eal = match Eal::init(&eal_args) {
@@ -121,8 +133,9 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), String> {
     println!(
-        "lpm-bench: {} keys per family, bursts of {}, {} rounds (ours and rte_fib alternately), seed {}",
-        args.keys, args.burst, args.rounds, args.seed
+        "lpm-bench: {} keys per family, bursts of {}, {} rounds of {} slices (ours and rte_fib alternately), \
+         {}-byte next hops, seed {}",
+        args.keys, args.burst, args.rounds, args.slices, args.next_hop_bytes, args.seed
     );
     println!(
         "ours: poptrie, hardware popcnt {}",
@@ -132,25 +145,27 @@ fn run(args: &Args) -> Result<(), String> {
             "off (software popcount; build with -C target-cpu=native to enable)"
         }
     );
-    let v4 = if args.family != "v6" {
-        Some(bench_v4(args)?)
-    } else {
-        None
+    let two = args.next_hop_bytes == "2";
+    let v4 = match (args.family != "v6", two) {
+        (false, _) => None,
+        (true, true) => Some(bench_v4::<u16>(args, NextHopSize::Two)?),
+        (true, false) => Some(bench_v4::<u32>(args, NextHopSize::Four)?),
     };
-    let v6 = if args.family != "v4" {
-        Some(bench_v6(args)?)
-    } else {
-        None
+    let v6 = match (args.family != "v4", two) {
+        (false, _) => None,
+        (true, true) => Some(bench_v6::<u16>(args, NextHopSize::Two)?),
+        (true, false) => Some(bench_v6::<u32>(args, NextHopSize::Four)?),
     };
     println!();
     println!(
-        "{:<6} {:>9} {:>9} {:>11} {:>13} {:>7} {:>10} {:>13} {:>14} {:>16}",
+        "{:<6} {:>9} {:>9} {:>11} {:>13} {:>7} {:>7} {:>10} {:>13} {:>14} {:>16}",
         "family",
         "prefixes",
         "keys",
         "ours Mlps",
         "rte_fib Mlps",
         "ratio",
+        "paired",
         "ours MiB",
         "rte_fib MiB",
         "ours build ms",
@@ -159,13 +174,14 @@ fn run(args: &Args) -> Result<(), String> {
     for (name, r) in [("v4", &v4), ("v6", &v6)] {
         if let Some(r) = r {
             println!(
-                "{:<6} {:>9} {:>9} {:>11.1} {:>13.1} {:>7.2} {:>10.1} {:>13.1} {:>14.0} {:>16.0}",
+                "{:<6} {:>9} {:>9} {:>11.1} {:>13.1} {:>7.2} {:>7.2} {:>10.1} {:>13.1} {:>14.0} {:>16.0}",
                 name,
                 r.prefixes,
                 r.keys,
                 r.ours_mlps,
                 r.rte_fib_mlps,
                 r.ratio,
+                r.ratio_paired,
                 r.ours_bytes as f64 / (1 << 20) as f64,
                 r.rte_fib_bytes as f64 / (1 << 20) as f64,
                 r.build_ms_ours,
@@ -177,6 +193,7 @@ fn run(args: &Args) -> Result<(), String> {
         let meta = [
             ("burst", args.burst.to_string()),
             ("rounds", args.rounds.to_string()),
+            ("slices", args.slices.to_string()),
             ("seed", args.seed.to_string()),
             ("dpdk", Eal::version()),
             (
@@ -206,26 +223,56 @@ fn with_margin(needed: usize) -> Result<u32, String> {
         .map_err(|_| format!("{needed} tbl8 groups is beyond DPDK's limit"))
 }
 
-/// Times `ours` and `theirs` alternately, `rounds` times each; returns their Mlps.
+/// Times `ours` and `theirs` over `slices` slices of the keys per round, the two
+/// alternating slice by slice (and which goes first alternating too), `rounds`
+/// times; returns each round's Mlps of both. `ours(i)`/`theirs(i)` look up slice `i`.
 fn alternate(
     rounds: usize,
+    slices: usize,
     keys: usize,
-    mut ours: impl FnMut(),
-    mut theirs: impl FnMut(),
+    mut ours: impl FnMut(usize),
+    mut theirs: impl FnMut(usize),
 ) -> (Vec<f64>, Vec<f64>) {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let t = Instant::now();
-        ours();
-        a.push(mlps(keys, t.elapsed().as_secs_f64()));
-        let t = Instant::now();
-        theirs();
-        b.push(mlps(keys, t.elapsed().as_secs_f64()));
+        let (mut ta, mut tb) = (0.0, 0.0);
+        for i in 0..slices {
+            let time = |f: &mut dyn FnMut(usize)| {
+                let t = Instant::now();
+                f(i);
+                t.elapsed().as_secs_f64()
+            };
+            if i % 2 == 0 {
+                ta += time(&mut ours);
+                tb += time(&mut theirs);
+            } else {
+                tb += time(&mut theirs);
+                ta += time(&mut ours);
+            }
+        }
+        a.push(mlps(keys, ta));
+        b.push(mlps(keys, tb));
     }
     (a, b)
 }
 
-fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
+/// The keys of slice `i` of `n` over `len` keys, cut at burst boundaries.
+fn slice_range(i: usize, n: usize, len: usize, burst: usize) -> std::ops::Range<usize> {
+    let bursts = len.div_ceil(burst);
+    let at = |k: usize| (bursts * k / n * burst).min(len);
+    at(i)..at(i + 1)
+}
+
+/// A next-hop type both sides store: our map's value, DPDK's next hop.
+trait NextHop: Copy + Debug + Into<u64> + TryFrom<u32> {}
+impl NextHop for u16 {}
+impl NextHop for u32 {}
+
+fn next_hop<V: NextHop>(nh: u32) -> Result<V, String> {
+    V::try_from(nh).map_err(|_| format!("next hop {nh} does not fit the next-hop type"))
+}
+
+fn bench_v4<V: NextHop>(args: &Args, nh_size: NextHopSize) -> Result<FamilyResult, String> {
     println!();
     println!("== IPv4: {} prefixes", args.v4_prefixes);
     let t = Instant::now();
@@ -233,8 +280,12 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
     let keys = keys_v4(&table, args.keys, args.seed ^ 0x4b45_5953);
     println!("generated table and keys in {:.0} ms", ms_since(t));
 
+    let entries = table
+        .iter()
+        .map(|&(net, len, nh)| Ok((net, len, next_hop::<V>(nh)?)))
+        .collect::<Result<Vec<_>, String>>()?;
     let t = Instant::now();
-    let ours = Lpm4::build(&table).map_err(|e| format!("our IPv4 build failed: {e}"))?;
+    let ours = Lpm4::build(&entries).map_err(|e| format!("our IPv4 build failed: {e}"))?;
     let build_ms_ours = ms_since(t);
 
     let needed = tbl8_needed_v4(&table);
@@ -242,7 +293,7 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
         max_routes: u32::try_from(table.len() + 16).map_err(|_| "table too large for rte_fib")?,
         num_tbl8: with_margin(needed)?,
         default_nh: 0,
-        nh_size: NextHopSize::Four,
+        nh_size,
     };
     let t = Instant::now();
     let mut fib =
@@ -253,25 +304,33 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
     }
     let build_ms_rte = ms_since(t);
     println!(
-        "built: ours {build_ms_ours:.0} ms, rte_fib {build_ms_rte:.0} ms (DIR-24-8, 4-byte next hops, {} tbl8 groups for {needed} needed)",
+        "built: ours {build_ms_ours:.0} ms, rte_fib {build_ms_rte:.0} ms (DIR-24-8, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        nh_size.bytes(),
         conf.num_tbl8
     );
 
-    let mut out_ours = vec![None; keys.len()];
+    let mut out_ours: Vec<Option<V>> = vec![None; keys.len()];
     let mut out_rte = vec![0u64; keys.len()];
-    let run_ours = |out: &mut [Option<u32>]| {
-        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+    let all = 0..keys.len();
+    let run_ours = |r: std::ops::Range<usize>, out: &mut [Option<V>]| {
+        for (k, o) in keys[r.clone()]
+            .chunks(args.burst)
+            .zip(out[r].chunks_mut(args.burst))
+        {
             ours.lookup_bulk(k, o);
         }
     };
-    let run_rte = |out: &mut [u64]| -> Result<(), String> {
-        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+    let run_rte = |r: std::ops::Range<usize>, out: &mut [u64]| -> Result<(), String> {
+        for (k, o) in keys[r.clone()]
+            .chunks(args.burst)
+            .zip(out[r].chunks_mut(args.burst))
+        {
             fib.lookup_bulk(k, o).map_err(|e| format!("rte_fib: {e}"))?;
         }
         Ok(())
     };
-    run_ours(&mut out_ours);
-    run_rte(&mut out_rte)?;
+    run_ours(all.clone(), &mut out_ours);
+    run_rte(all, &mut out_rte)?;
     agree("IPv4", &out_ours, &out_rte, |i| {
         std::net::Ipv4Addr::from(keys[i]).to_string()
     })?;
@@ -285,13 +344,20 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
     let mut rte_err = None;
     let (ours_rounds, rte_rounds) = alternate(
         args.rounds,
+        args.slices,
         keys.len(),
-        || {
-            run_ours(&mut out_ours);
+        |i| {
+            run_ours(
+                slice_range(i, args.slices, keys.len(), args.burst),
+                &mut out_ours,
+            );
             black_box(&out_ours);
         },
-        || {
-            if let Err(e) = run_rte(&mut out_rte) {
+        |i| {
+            if let Err(e) = run_rte(
+                slice_range(i, args.slices, keys.len(), args.burst),
+                &mut out_rte,
+            ) {
                 rte_err = Some(e);
             }
             black_box(&out_rte);
@@ -301,6 +367,7 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
         return Err(e);
     }
     Ok(result(
+        nh_size.bytes(),
         table.len(),
         keys.len(),
         ours.memory_bytes(),
@@ -312,7 +379,7 @@ fn bench_v4(args: &Args) -> Result<FamilyResult, String> {
     ))
 }
 
-fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
+fn bench_v6<V: NextHop>(args: &Args, nh_size: NextHopSize) -> Result<FamilyResult, String> {
     println!();
     println!("== IPv6: {} prefixes", args.v6_prefixes);
     let t = Instant::now();
@@ -321,16 +388,30 @@ fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
     let keys_bytes: Vec<[u8; 16]> = keys.iter().map(|k| k.to_be_bytes()).collect();
     println!("generated table and keys in {:.0} ms", ms_since(t));
 
+    let entries = table
+        .iter()
+        .map(|&(net, len, nh)| Ok((net, len, next_hop::<V>(nh)?)))
+        .collect::<Result<Vec<_>, String>>()?;
     let t = Instant::now();
-    let ours = Lpm6::build(&table).map_err(|e| format!("our IPv6 build failed: {e}"))?;
+    let ours = Lpm6::build(&entries).map_err(|e| format!("our IPv6 build failed: {e}"))?;
     let build_ms_ours = ms_since(t);
 
     let needed = tbl8_needed_v6(&table);
+    let num_tbl8 = with_margin(needed)?;
+    // rte_fib6's trie keeps tbl8 group indices in next-hop-sized entries: with 2 bytes
+    // it takes fewer than 2^15 groups, so a larger table needs 4-byte next hops there.
+    let nh_size = match nh_size {
+        NextHopSize::Two if num_tbl8 >= 1 << 15 => {
+            println!("rte_fib6: {num_tbl8} tbl8 groups do not fit 2-byte next hops; using 4 bytes");
+            NextHopSize::Four
+        }
+        other => other,
+    };
     let conf = FibConfig {
         max_routes: u32::try_from(table.len() + 16).map_err(|_| "table too large for rte_fib6")?,
-        num_tbl8: with_margin(needed)?,
+        num_tbl8,
         default_nh: 0,
-        nh_size: NextHopSize::Four,
+        nh_size,
     };
     let t = Instant::now();
     let mut fib =
@@ -341,29 +422,34 @@ fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
     }
     let build_ms_rte = ms_since(t);
     println!(
-        "built: ours {build_ms_ours:.0} ms, rte_fib6 {build_ms_rte:.0} ms (trie, 4-byte next hops, {} tbl8 groups for {needed} needed)",
+        "built: ours {build_ms_ours:.0} ms, rte_fib6 {build_ms_rte:.0} ms (trie, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        nh_size.bytes(),
         conf.num_tbl8
     );
 
-    let mut out_ours = vec![None; keys.len()];
+    let mut out_ours: Vec<Option<V>> = vec![None; keys.len()];
     let mut out_rte = vec![0u64; keys.len()];
-    let run_ours = |out: &mut [Option<u32>]| {
-        for (k, o) in keys.chunks(args.burst).zip(out.chunks_mut(args.burst)) {
+    let all = 0..keys.len();
+    let run_ours = |r: std::ops::Range<usize>, out: &mut [Option<V>]| {
+        for (k, o) in keys[r.clone()]
+            .chunks(args.burst)
+            .zip(out[r].chunks_mut(args.burst))
+        {
             ours.lookup_bulk(k, o);
         }
     };
-    let run_rte = |out: &mut [u64]| -> Result<(), String> {
-        for (k, o) in keys_bytes
+    let run_rte = |r: std::ops::Range<usize>, out: &mut [u64]| -> Result<(), String> {
+        for (k, o) in keys_bytes[r.clone()]
             .chunks(args.burst)
-            .zip(out.chunks_mut(args.burst))
+            .zip(out[r].chunks_mut(args.burst))
         {
             fib.lookup_bulk(k, o)
                 .map_err(|e| format!("rte_fib6: {e}"))?;
         }
         Ok(())
     };
-    run_ours(&mut out_ours);
-    run_rte(&mut out_rte)?;
+    run_ours(all.clone(), &mut out_ours);
+    run_rte(all, &mut out_rte)?;
     agree("IPv6", &out_ours, &out_rte, |i| {
         std::net::Ipv6Addr::from(keys[i]).to_string()
     })?;
@@ -377,13 +463,20 @@ fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
     let mut rte_err = None;
     let (ours_rounds, rte_rounds) = alternate(
         args.rounds,
+        args.slices,
         keys.len(),
-        || {
-            run_ours(&mut out_ours);
+        |i| {
+            run_ours(
+                slice_range(i, args.slices, keys.len(), args.burst),
+                &mut out_ours,
+            );
             black_box(&out_ours);
         },
-        || {
-            if let Err(e) = run_rte(&mut out_rte) {
+        |i| {
+            if let Err(e) = run_rte(
+                slice_range(i, args.slices, keys.len(), args.burst),
+                &mut out_rte,
+            ) {
                 rte_err = Some(e);
             }
             black_box(&out_rte);
@@ -393,6 +486,7 @@ fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
         return Err(e);
     }
     Ok(result(
+        nh_size.bytes(),
         table.len(),
         keys.len(),
         ours.memory_bytes(),
@@ -406,9 +500,9 @@ fn bench_v6(args: &Args) -> Result<FamilyResult, String> {
 
 /// Fails with the first few keys where ours (`None` = no route) and DPDK's (0 = no
 /// route) differ.
-fn agree(
+fn agree<V: NextHop>(
     family: &str,
-    ours: &[Option<u32>],
+    ours: &[Option<V>],
     rte: &[u64],
     show: impl Fn(usize) -> String,
 ) -> Result<(), String> {
@@ -416,7 +510,7 @@ fn agree(
         .iter()
         .zip(rte)
         .enumerate()
-        .filter(|(_, (o, r))| u64::from(o.unwrap_or(0)) != **r)
+        .filter(|(_, (o, r))| o.map_or(0, Into::into) != **r)
         .map(|(i, _)| i)
         .collect();
     if bad.is_empty() {
@@ -437,6 +531,7 @@ fn agree(
 
 #[allow(clippy::too_many_arguments)]
 fn result(
+    next_hop_bytes: usize,
     prefixes: usize,
     keys: usize,
     ours_bytes: usize,
@@ -448,6 +543,11 @@ fn result(
 ) -> FamilyResult {
     let ours_mlps = median(&ours_rounds);
     let rte_fib_mlps = median(&rte_fib_rounds);
+    let paired: Vec<f64> = ours_rounds
+        .iter()
+        .zip(&rte_fib_rounds)
+        .map(|(a, b)| a / b)
+        .collect();
     println!(
         "rounds (Mlps): ours {:?}, rte_fib {:?}",
         ours_rounds
@@ -459,7 +559,16 @@ fn result(
             .map(|x| (x * 10.0).round() / 10.0)
             .collect::<Vec<_>>()
     );
+    println!(
+        "per-round ratios: {:?}",
+        paired
+            .iter()
+            .map(|x| (x * 100.0).round() / 100.0)
+            .collect::<Vec<_>>()
+    );
     FamilyResult {
+        next_hop_bytes,
+        ratio_paired: median(&paired),
         prefixes,
         keys,
         ours_mlps,
@@ -475,5 +584,40 @@ fn result(
         build_ms_rte_fib,
         ours_rounds,
         rte_fib_rounds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_cover_every_key_once_cut_at_bursts() {
+        for (len, n, burst) in [(1000, 16, 64), (64, 16, 64), (5, 3, 2), (4_194_304, 16, 64)] {
+            let mut next = 0;
+            for i in 0..n {
+                let r = slice_range(i, n, len, burst);
+                assert_eq!(r.start, next, "{len} {n} {burst}");
+                assert!(r.start == len || r.start % burst == 0);
+                next = r.end;
+            }
+            assert_eq!(next, len);
+        }
+        assert_eq!(slice_range(3, 16, 4_194_304, 64), 786_432..1_048_576);
+    }
+
+    #[test]
+    fn alternate_gives_one_figure_per_round_and_calls_every_slice() {
+        let (mut a_calls, mut b_calls) = (Vec::new(), Vec::new());
+        let (a, b) = alternate(3, 4, 1000, |i| a_calls.push(i), |i| b_calls.push(i));
+        assert_eq!((a.len(), b.len()), (3, 3));
+        assert_eq!(a_calls, [0, 1, 2, 3].repeat(3));
+        assert_eq!(b_calls, a_calls);
+    }
+
+    #[test]
+    fn next_hops_that_do_not_fit_are_an_error() {
+        assert_eq!(next_hop::<u16>(1024), Ok(1024));
+        assert!(next_hop::<u16>(70_000).unwrap_err().contains("70000"));
     }
 }
