@@ -7,5 +7,6 @@
 pub mod fixtures;
 pub mod frame;
 pub mod lpm;
+pub mod malformed;
 pub mod pcap;
 pub mod rng;
