@@ -1,0 +1,755 @@
+//! `op25b-bench`: the whole benchmark (`make bench`), with progress on the terminal.
+//!
+//! 1. Writes the benchmark mixes (64 B and IMIX) as pcaps and their config.
+//! 2. Replay: op25bd reads a pcap through `net_pcap` (`infinite_rx=1`) into
+//!    `net_null`; `dpdk-testpmd` io-forwarding on the same vdevs and lcores is
+//!    the ceiling. The two alternate (A B A B ...) for `--rounds` rounds of
+//!    `--secs` seconds each; medians and their ratio are reported.
+//! 3. Runs `dp-bench` (latency at paced loads and during swaps, swap cost) and
+//!    `lpm-bench` (our LPM against rte_fib/rte_fib6) as subprocesses.
+//! 4. Writes `latest.json`, `RESULTS.md` and the PNG plots (`bench/scripts/plot.py`).
+//!
+//! Every DPDK process runs alone (one at a time) with `--no-shconf`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use op25b_bench::mix::{self, MixSpec, Sizes};
+use op25b_bench::pcap;
+use op25b_bench::replay::{self, median};
+use serde_json::{json, Value};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "op25b-bench",
+    about = "op25b benchmarks: replay against dpdk-testpmd, latency, LPM against rte_fib, swap cost",
+    long_about = "Runs every op25b benchmark one DPDK process at a time and writes OUT/latest.json, \
+the PNG plots next to it and RESULTS.md. Throughput is always a ratio measured in the same run \
+against a baseline on the same virtual devices (dpdk-testpmd io forwarding; rte_fib/rte_fib6)."
+)]
+struct Args {
+    /// Directory for latest.json and the plots.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Where RESULTS.md goes.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    results_md: PathBuf,
+    /// Scratch directory for the generated pcaps, configs and per-run files.
+    #[arg(long, default_value = "target/bench-work")]
+    work: PathBuf,
+    /// Directory holding op25bd, dp-bench and lpm-bench (release builds).
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// The I/O baseline.
+    #[arg(long, default_value = "dpdk-testpmd")]
+    testpmd: PathBuf,
+    /// Replay rounds (each: op25bd, then testpmd, per mix).
+    #[arg(long, default_value_t = 4)]
+    rounds: usize,
+    /// Seconds of each replay run.
+    #[arg(long, default_value_t = 8)]
+    secs: u64,
+    /// Frames per replay pcap (net_pcap loads them all into mbufs first).
+    #[arg(long, default_value_t = 4096)]
+    frames: usize,
+    /// Prefixes of the replay and latency config.
+    #[arg(long, default_value_t = 100_000)]
+    prefixes: usize,
+    /// Seed of the traffic generator.
+    #[arg(long, default_value_t = 25)]
+    seed: u64,
+    /// A short run for trying the harness (2 rounds of 3 s, smaller LPM and swap sizes).
+    #[arg(long)]
+    quick: bool,
+    /// Python with matplotlib for the plots (Debian: python3-matplotlib, for /usr/bin/python3).
+    #[arg(long, default_value = "/usr/bin/python3")]
+    python: PathBuf,
+    /// Skip the plots (no python3-matplotlib).
+    #[arg(long)]
+    no_plots: bool,
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if args.quick {
+        args.rounds = args.rounds.min(2);
+        args.secs = args.secs.min(3);
+    }
+    if args.rounds == 0 || args.secs == 0 || args.frames == 0 || args.prefixes == 0 {
+        eprintln!("op25b-bench: --rounds, --secs, --frames and --prefixes must be at least 1");
+        return ExitCode::from(2);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("op25b-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn step(t0: Instant, msg: &str) {
+    println!("[{:>5.0} s] {msg}", t0.elapsed().as_secs_f64());
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let t0 = Instant::now();
+    for dir in [&args.out, &args.work] {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let bin = |name: &str| -> Result<PathBuf, String> {
+        let p = args.bin_dir.join(name);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "{} not found: build first (cargo build --release -p op25bd -p op25b-bench)",
+                p.display()
+            ))
+        }
+    };
+    let (op25bd, dp_bench, lpm_bench) = (bin("op25bd")?, bin("dp-bench")?, bin("lpm-bench")?);
+    let machine = machine_info();
+    step(
+        t0,
+        &format!(
+            "machine: {} ({} CPUs), load average {}",
+            machine["cpu"].as_str().unwrap_or("?"),
+            machine["cpus"],
+            machine["load_start"].as_str().unwrap_or("?")
+        ),
+    );
+
+    // 1. Traffic and config.
+    let mut mixes = Vec::new();
+    for sizes in [Sizes::Min64, Sizes::Imix] {
+        let spec = MixSpec::isp(sizes, args.prefixes);
+        let frames = mix::frames(&spec, args.seed, args.frames);
+        let st = mix::stats(&frames);
+        let path = args.work.join(format!("mix-{}.pcap", sizes.name()));
+        let bytes: Vec<Vec<u8>> = frames.into_iter().map(|(f, _)| f).collect();
+        pcap::write_file(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        step(
+            t0,
+            &format!(
+                "wrote {} ({} frames, mean {:.0} B, {:.1} % IPv6, {:.1} % port 25, {:.1} % blocked)",
+                path.display(),
+                st.frames,
+                st.mean_bytes,
+                100.0 * st.v6 as f64 / st.frames as f64,
+                100.0 * st.port25 as f64 / st.frames as f64,
+                100.0 * st.blocked as f64 / st.frames as f64
+            ),
+        );
+        mixes.push((spec, path, st));
+    }
+    let config = args.work.join("bench.yaml");
+    std::fs::write(&config, mixes[0].0.config_yaml())
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+
+    // 2. Replay, A B A B.
+    let mut replay_mixes = serde_json::Map::new();
+    for (spec, pcap_path, st) in &mixes {
+        let name = spec.sizes.name();
+        let (mut ours, mut base, mut lat) = (Vec::new(), Vec::new(), Vec::new());
+        let mut runs = Vec::new();
+        for round in 1..=args.rounds {
+            let a = run_op25bd(args, &op25bd, pcap_path, &config, round)?;
+            let a_mpps = a.mpps().ok_or("op25bd reported no elapsed time")?;
+            step(
+                t0,
+                &format!(
+                    "replay {name} round {round}/{}: op25bd  {a_mpps:6.2} Mpps (forwarded {}, replied {}, dropped {})",
+                    args.rounds, a.forwarded, a.replied, a.dropped
+                ),
+            );
+            let b = run_testpmd(args, pcap_path, round)?;
+            let b_mpps = b
+                .mpps(1)
+                .ok_or("testpmd printed fewer than two statistics periods")?;
+            step(
+                t0,
+                &format!(
+                    "replay {name} round {round}/{}: testpmd {b_mpps:6.2} Mpps ({} periods)",
+                    args.rounds,
+                    b.rx_pps.len()
+                ),
+            );
+            ours.push(a_mpps);
+            base.push(b_mpps);
+            if let Some(l) = a.latency_ns {
+                lat.push(l);
+            }
+            runs.push(
+                json!({"round": round, "op25bd_mpps": a_mpps, "testpmd_mpps": b_mpps,
+                "op25bd_rx": a.rx, "op25bd_forwarded": a.forwarded, "op25bd_replied": a.replied,
+                "op25bd_dropped": a.dropped, "op25bd_latency_ns": a.latency_ns,
+                "testpmd_rx_pps": b.rx_pps}),
+            );
+        }
+        let (m_ours, m_base) = (median(&ours).unwrap_or(0.0), median(&base).unwrap_or(0.0));
+        let ratio = if m_base > 0.0 { m_ours / m_base } else { 0.0 };
+        // Latency: the median over the rounds of each percentile.
+        let lat_med = |i: usize| {
+            median(&lat.iter().map(|l| l[i] as f64).collect::<Vec<_>>()).map(|x| x.round() as u64)
+        };
+        step(
+            t0,
+            &format!("replay {name}: op25bd {m_ours:.2} Mpps, testpmd {m_base:.2} Mpps, ratio {ratio:.3}"),
+        );
+        replay_mixes.insert(
+            name.to_owned(),
+            json!({
+                "op25bd_mpps": m_ours, "testpmd_mpps": m_base, "ratio": ratio,
+                "latency_ns": {"p50": lat_med(0), "p99": lat_med(1), "p999": lat_med(2), "max": lat_med(3)},
+                "frames": st.frames, "mean_frame_bytes": st.mean_bytes,
+                "v6_share": st.v6 as f64 / st.frames as f64,
+                "port25_share": st.port25 as f64 / st.frames as f64,
+                "blocked_share": st.blocked as f64 / st.frames as f64,
+                "rounds": runs,
+            }),
+        );
+    }
+
+    // 3. Latency and swap cost; LPM.
+    step(
+        t0,
+        "dp-bench: latency at paced loads and during swaps, then swap cost",
+    );
+    let dp_json = args.work.join("dp-bench.json");
+    let mut dp_cmd = Command::new(&dp_bench);
+    dp_cmd
+        .arg("--json")
+        .arg(&dp_json)
+        .arg("--prefixes")
+        .arg(args.prefixes.to_string());
+    if args.quick {
+        dp_cmd.args([
+            "--max-secs",
+            "2",
+            "--phase-secs",
+            "2",
+            "--swap-sizes",
+            "10000,100000",
+        ]);
+    }
+    run_to_end(dp_cmd, "dp-bench", Duration::from_secs(400))?;
+    let dp = read_json(&dp_json)?;
+
+    step(
+        t0,
+        "lpm-bench: our LPM against rte_fib/rte_fib6 (same tables, same keys)",
+    );
+    let lpm_json = args.work.join("lpm-bench.json");
+    let mut lpm_cmd = Command::new(&lpm_bench);
+    lpm_cmd.arg("--json").arg(&lpm_json);
+    if args.quick {
+        lpm_cmd.args([
+            "--v4-prefixes",
+            "100000",
+            "--v6-prefixes",
+            "20000",
+            "--keys",
+            "1000000",
+            "--rounds",
+            "3",
+        ]);
+    } else {
+        lpm_cmd.args(["--rounds", "5"]);
+    }
+    run_to_end(lpm_cmd, "lpm-bench", Duration::from_secs(400))?;
+    let lpm = read_json(&lpm_json)?;
+
+    // 4. Results.
+    let mut machine = machine;
+    machine["load_end"] = json!(loadavg());
+    let doc = compose(
+        args,
+        &replay_mixes,
+        &dp,
+        &lpm,
+        machine,
+        t0.elapsed().as_secs_f64(),
+    )?;
+    let latest = args.out.join("latest.json");
+    std::fs::write(&latest, format!("{doc:#}\n"))
+        .map_err(|e| format!("{}: {e}", latest.display()))?;
+    step(t0, &format!("wrote {}", latest.display()));
+    if !args.no_plots {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/plot.py");
+        let mut c = Command::new(&args.python);
+        c.arg(&script).arg(&latest).arg(&args.out);
+        run_to_end(c, "plot.py", Duration::from_secs(120))?;
+        step(t0, &format!("wrote the plots into {}", args.out.display()));
+    }
+    let md = results_md(&doc);
+    std::fs::write(&args.results_md, md)
+        .map_err(|e| format!("{}: {e}", args.results_md.display()))?;
+    step(t0, &format!("wrote {}", args.results_md.display()));
+    Ok(())
+}
+
+fn eal_common(tag: &str) -> Vec<String> {
+    [
+        "--no-huge",
+        "--no-pci",
+        "--no-shconf",
+        "-l",
+        "0-1",
+        "-m",
+        "1024",
+        "--log-level=*:warning",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--file-prefix={tag}")])
+    .collect()
+}
+
+fn vdevs(pcap: &Path) -> Vec<String> {
+    vec![
+        format!("--vdev=net_pcap0,rx_pcap={},infinite_rx=1", pcap.display()),
+        "--vdev=net_null0,no-rx=1".to_owned(),
+    ]
+}
+
+/// Sends `sig` (TERM, INT, KILL) to the child.
+fn signal(child: &Child, sig: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status();
+}
+
+/// Waits up to `limit` for the child, then kills it. Returns its exit status.
+fn wait_limited(
+    child: &mut Child,
+    limit: Duration,
+    what: &str,
+) -> Result<std::process::ExitStatus, String> {
+    let t = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) => return Ok(s),
+            Ok(None) if t.elapsed() < limit => std::thread::sleep(Duration::from_millis(50)),
+            Ok(None) => {
+                signal(child, "KILL");
+                let _ = child.wait();
+                return Err(format!(
+                    "{what} did not exit within {} s; killed",
+                    limit.as_secs()
+                ));
+            }
+            Err(e) => return Err(format!("waiting for {what}: {e}")),
+        }
+    }
+}
+
+/// Runs `cmd` with its output piped, waits (up to a minute) for a line
+/// containing `marker` (the program is up and forwarding), lets it run `secs`
+/// more seconds, sends `sig` and waits for the exit. Returns the exit status
+/// and everything it printed (stdout, then stderr).
+fn supervise(
+    mut cmd: Command,
+    marker: &str,
+    secs: u64,
+    sig: &str,
+    what: &str,
+) -> Result<(std::process::ExitStatus, String), String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    let pipes: Vec<Box<dyn Read + Send>> = vec![
+        Box::new(child.stdout.take().ok_or("no stdout")?),
+        Box::new(child.stderr.take().ok_or("no stderr")?),
+    ];
+    for pipe in pipes {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(pipe)) {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line.clone());
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        }));
+    }
+    drop(tx);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut up = false;
+    while !up {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => up = line.contains(marker),
+            Err(_) => break, // exited (pipes closed) or timed out
+        }
+    }
+    if up {
+        std::thread::sleep(Duration::from_secs(secs));
+    }
+    signal(&child, sig);
+    let status = wait_limited(&mut child, Duration::from_secs(30), what)?;
+    let output: String = readers
+        .into_iter()
+        .map(|r| r.join().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("--- stderr ---\n");
+    if !up {
+        return Err(format!(
+            "{what} ({status}) never printed \"{marker}\"; its output:\n{output}"
+        ));
+    }
+    Ok((status, output))
+}
+
+fn run_op25bd(
+    args: &Args,
+    op25bd: &Path,
+    pcap: &Path,
+    config: &Path,
+    round: usize,
+) -> Result<replay::Op25bdRun, String> {
+    let stats = args.work.join("op25bd-stats.json");
+    let _ = std::fs::remove_file(&stats);
+    let mut cmd = Command::new(op25bd);
+    cmd.args(eal_common(&format!(
+        "op25b-bench-a{round}-{}",
+        std::process::id()
+    )))
+    .args(vdevs(pcap))
+    .arg("--")
+    .arg("--config")
+    .arg(config)
+    .arg("--stats-json")
+    .arg(&stats)
+    .arg("--latency");
+    let (status, output) = supervise(cmd, "op25bd: running", args.secs, "TERM", "op25bd")?;
+    let log = args.work.join("op25bd.log");
+    let _ = std::fs::write(&log, &output);
+    if !status.success() {
+        return Err(format!(
+            "op25bd exited with {status}; its output is in {}",
+            log.display()
+        ));
+    }
+    let text = std::fs::read_to_string(&stats).map_err(|e| {
+        format!(
+            "op25bd wrote no stats ({e}); its output is in {}",
+            log.display()
+        )
+    })?;
+    replay::parse_op25bd_stats(&text).map_err(|e| format!("{}: {e}", stats.display()))
+}
+
+fn run_testpmd(args: &Args, pcap: &Path, round: usize) -> Result<replay::TestpmdRun, String> {
+    // Line-buffered stdout (stdbuf), so the first statistics period is seen
+    // when it is printed and both programs run `secs` after they are up.
+    let mut cmd = Command::new("stdbuf");
+    cmd.arg("-oL")
+        .arg(&args.testpmd)
+        .args(eal_common(&format!(
+            "op25b-bench-b{round}-{}",
+            std::process::id()
+        )))
+        .args(vdevs(pcap))
+        .args([
+            "--",
+            "--forward-mode=io",
+            "--auto-start",
+            "--stats-period",
+            "1",
+        ]);
+    let (status, output) = supervise(cmd, "Port statistics", args.secs, "INT", "dpdk-testpmd")?;
+    let log = args.work.join("testpmd.log");
+    let _ = std::fs::write(&log, &output);
+    let run = replay::parse_testpmd(&output, 0);
+    if run.rx_pps.len() < 2 {
+        return Err(format!(
+            "dpdk-testpmd ({status}) printed {} statistics periods; its output is in {}",
+            run.rx_pps.len(),
+            log.display()
+        ));
+    }
+    Ok(run)
+}
+
+fn run_to_end(mut cmd: Command, what: &str, limit: Duration) -> Result<(), String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    let status = wait_limited(&mut child, limit, what)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn command_line(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine_info() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|x| x.1.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+        })
+        .unwrap_or(0);
+    json!({
+        "cpu": cpu,
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "memory_gib": (mem_kib as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        "kernel": command_line("uname", &["-r"]),
+        "dpdk": command_line("pkg-config", &["--modversion", "libdpdk"]),
+        "rustc": command_line("rustc", &["--version"]),
+        "commit": command_line("git", &["rev-parse", "--short", "HEAD"]),
+        "date_utc": command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+        "load_start": loadavg(),
+    })
+}
+
+fn compose(
+    args: &Args,
+    replay_mixes: &serde_json::Map<String, Value>,
+    dp: &Value,
+    lpm: &Value,
+    machine: Value,
+    elapsed_s: f64,
+) -> Result<Value, String> {
+    let head = replay_mixes
+        .get(Sizes::Min64.name())
+        .ok_or("no 64 B replay result")?;
+    let swap_sizes = dp["swap"]["sizes"]
+        .as_array()
+        .filter(|s| !s.is_empty())
+        .ok_or("dp-bench wrote no swap sizes")?;
+    let largest = swap_sizes.last().cloned().unwrap_or_default();
+    let mut lpm_out = lpm
+        .get("lpm")
+        .cloned()
+        .ok_or("lpm-bench wrote no `lpm` object")?;
+    for fam in ["v4", "v6"] {
+        if lpm_out.get(fam).is_none() {
+            return Err(format!("lpm-bench wrote no `lpm.{fam}`"));
+        }
+    }
+    if let Some(o) = lpm_out.as_object_mut() {
+        o.insert(
+            "method".into(),
+            json!("lpm-bench: same tables and keys on both sides, bulk lookups in bursts of 64, alternate rounds, medians (bench/LPM.md)"),
+        );
+    }
+    Ok(json!({
+        "replay": {
+            "op25bd_mpps": head["op25bd_mpps"],
+            "testpmd_mpps": head["testpmd_mpps"],
+            "ratio": head["ratio"],
+            "latency_ns": head["latency_ns"],
+            "mix": Sizes::Min64.name(),
+            "mixes": replay_mixes,
+            "config_prefixes": args.prefixes,
+            "rounds": args.rounds,
+            "secs_per_run": args.secs,
+            "method": "op25bd and dpdk-testpmd (io forwarding) alternate, one at a time, on --no-huge --no-pci -l 0-1 with net_pcap0 (rx_pcap, infinite_rx=1) -> net_null0 (no-rx=1); op25bd with --latency: rx / elapsed_s from --stats-json after SIGTERM; testpmd: mean Rx-pps of port 0 over its 1-s statistics periods after the first; medians over the rounds, ratio = median op25bd / median testpmd",
+        },
+        "latency": dp["latency"],
+        "lpm": lpm_out,
+        "swap": {
+            "prefixes": largest["prefixes"],
+            "compile_ms": largest["compile_ms"],
+            "grace_us": largest["grace_us"],
+            "publish_ms": largest["publish_ms"],
+            "peak_rss_mib": largest["peak_rss_mib"],
+            "sizes": swap_sizes,
+            "method": dp["swap"]["method"],
+        },
+        "machine": machine,
+        "quick": args.quick,
+        "elapsed_s": elapsed_s,
+    }))
+}
+
+fn f(v: &Value, digits: usize) -> String {
+    v.as_f64()
+        .map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn results_md(doc: &Value) -> String {
+    let m = &doc["machine"];
+    let mut s = String::new();
+    s.push_str("# op25b benchmark results\n\n");
+    s.push_str("Written by `make bench` (`op25b-bench`); the numbers are from `bench/results/latest.json`.\n");
+    s.push_str(
+        "Every throughput figure is a ratio against a baseline measured in the same run on the\n",
+    );
+    s.push_str("same virtual devices (design: \"Performance method\"); absolute figures move with the load.\n\n");
+    s.push_str(&format!(
+        "Machine: {} , {} CPUs, {} GiB; Linux {}; DPDK {}; {}; commit {}; {}. Load average {} at the start, {} at the end{}.\n\n",
+        m["cpu"].as_str().unwrap_or("?"),
+        m["cpus"],
+        m["memory_gib"],
+        m["kernel"].as_str().unwrap_or("?"),
+        m["dpdk"].as_str().unwrap_or("?"),
+        m["rustc"].as_str().unwrap_or("?"),
+        m["commit"].as_str().unwrap_or("?"),
+        m["date_utc"].as_str().unwrap_or("?"),
+        m["load_start"].as_str().unwrap_or("?"),
+        m["load_end"].as_str().unwrap_or("?"),
+        if doc["quick"].as_bool() == Some(true) { " (quick run)" } else { "" },
+    ));
+    let r = &doc["replay"];
+    s.push_str("## Replay: op25bd against dpdk-testpmd (net_pcap infinite_rx -> net_null)\n\n");
+    s.push_str(&format!(
+        "Config of {} prefixes; {} rounds of {} s per side, alternating; medians. Goal: ratio >= 0.95.\n\n",
+        r["config_prefixes"], r["rounds"], r["secs_per_run"]
+    ));
+    s.push_str("| mix | mean frame | op25bd Mpps | testpmd Mpps | ratio | op25bd p50 / p99 / p99.9 / max latency (ns) |\n");
+    s.push_str(
+        "|-----|-----------:|------------:|-------------:|------:|----------------------|\n",
+    );
+    if let Some(mixes) = r["mixes"].as_object() {
+        for (name, x) in mixes {
+            let l = &x["latency_ns"];
+            s.push_str(&format!(
+                "| {name} | {} B | {} | {} | **{}** | {} / {} / {} / {} |\n",
+                f(&x["mean_frame_bytes"], 0),
+                f(&x["op25bd_mpps"], 2),
+                f(&x["testpmd_mpps"], 2),
+                f(&x["ratio"], 3),
+                l["p50"],
+                l["p99"],
+                l["p999"],
+                l["max"]
+            ));
+        }
+    }
+    s.push_str("\n![throughput per mix](results/throughput.png)\n\n");
+    let lat = &doc["latency"];
+    s.push_str("## Latency: per-burst software residence time (dp-bench)\n\n");
+    s.push_str(&format!(
+        "Ring ports, TSC-paced injector on lcore 0, op25b's worker loop on lcore 1, {} mix, config of {} prefixes. \
+         Rig maximum {} Mpps (limited by the {}); loads are fractions of it. Residence = rx_burst returned -> last tx_burst done.\n\n",
+        lat["mix"].as_str().unwrap_or("?"),
+        lat["prefixes"],
+        f(&lat["max_mpps"], 2),
+        lat["limited_by"].as_str().unwrap_or("?")
+    ));
+    s.push_str("| load | rx Mpps | mean burst | p50 ns | p99 ns | p99.9 ns | max ns | swaps | grace p50 / max us |\n");
+    s.push_str("|------|--------:|-----------:|-------:|-------:|---------:|-------:|------:|------------------|\n");
+    if let Some(ph) = lat["phases"].as_array() {
+        for p in ph {
+            let swaps = p["swaps"].as_u64().unwrap_or(0);
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                p["name"].as_str().unwrap_or("?"),
+                f(&p["rx_mpps"], 3),
+                f(&p["mean_burst"], 1),
+                p["p50"],
+                p["p99"],
+                p["p999"],
+                p["max"],
+                swaps,
+                if swaps > 0 {
+                    format!("{} / {}", p["grace_us_p50"], p["grace_us_max"])
+                } else {
+                    "-".into()
+                }
+            ));
+        }
+    }
+    s.push_str("\n![latency CDF](results/latency_cdf.png)\n\n");
+    s.push_str(
+        "## LPM: ours against DPDK rte_fib / rte_fib6 (lpm-bench, same tables and keys)\n\n",
+    );
+    s.push_str("| family | prefixes | keys | ours Mlps | rte_fib Mlps | ratio | ours MiB | rte_fib MiB |\n");
+    s.push_str("|--------|---------:|-----:|----------:|-------------:|------:|---------:|------------:|\n");
+    for fam in ["v4", "v6"] {
+        let x = &doc["lpm"][fam];
+        let mib = |v: &Value| {
+            v.as_f64()
+                .map(|b| format!("{:.1}", b / 1048576.0))
+                .unwrap_or("n/a".into())
+        };
+        s.push_str(&format!(
+            "| {fam} | {} | {} | {} | {} | **{}** | {} | {} |\n",
+            x["prefixes"],
+            x["keys"],
+            f(&x["ours_mlps"], 1),
+            f(&x["rte_fib_mlps"], 1),
+            f(&x["ratio"], 2),
+            mib(&x["ours_bytes"]),
+            mib(&x["rte_fib_bytes"])
+        ));
+    }
+    s.push_str("\n## Swap cost (dp-bench)\n\n");
+    s.push_str("Load + compile = `policy::load_str` (YAML parse, validation, compilation); publish = `Dataplane::publish` \
+                on a running dataplane (pointer swap, QSBR grace period, old generation freed); peak = the process's \
+                VmHWM during load + publish, reset before each size.\n\n");
+    s.push_str("| prefixes | load + compile ms | publish ms | grace us | RSS before MiB | peak RSS MiB | RSS after MiB |\n");
+    s.push_str("|---------:|------------------:|-----------:|---------:|---------------:|-------------:|--------------:|\n");
+    if let Some(sizes) = doc["swap"]["sizes"].as_array() {
+        for x in sizes {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                x["prefixes"],
+                f(&x["compile_ms"], 1),
+                f(&x["publish_ms"], 2),
+                x["grace_us"],
+                f(&x["rss_before_mib"], 0),
+                f(&x["peak_rss_mib"], 0),
+                f(&x["rss_after_mib"], 0)
+            ));
+        }
+    }
+    s.push_str(&format!(
+        "\nThe whole run took {} s. Reproduce: `make bench` (or `target/release/op25b-bench --help`).\n",
+        f(&doc["elapsed_s"], 0)
+    ));
+    s
+}
