@@ -7,8 +7,8 @@
 pub mod fixtures;
 pub mod frame;
 pub mod lpm;
-pub mod mix;
 pub mod malformed;
+pub mod mix;
 pub mod pcap;
 pub mod replay;
 pub mod rng;
