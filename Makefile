@@ -10,7 +10,7 @@ DEMO_DIR   := target/demo
 # Each DPDK process gets its own runtime directory (no shared config with other runs).
 EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo-$$$$ --log-level=*:warning
 
-.PHONY: all build demo test deps-build deps-test lint fixtures clean
+.PHONY: all build demo test deps-build deps-test lint fixtures clean bench
 
 all: build
 
@@ -54,3 +54,12 @@ fixtures:
 
 clean:
 	$(CARGO) clean
+
+# Benchmarks (about 10 minutes; not part of `make test`): op25bd against
+# dpdk-testpmd on the same virtual devices, latency at paced loads and during
+# table swaps, our LPM against rte_fib/rte_fib6, swap cost. Writes
+# bench/results/latest.json, bench/results/*.png and bench/RESULTS.md.
+bench:
+	@bash .ci/install-deps $(BUILD_DEPS) dpdk-dev python3-matplotlib
+	$(CARGO) build --release -p op25bd -p op25b-bench
+	./target/release/op25b-bench --bin-dir target/release --out bench/results --results-md bench/RESULTS.md
