@@ -2,7 +2,10 @@
 //! `op25bd [EAL options] -- --config FILE [--pair ACCESS:CORE]... [--api ADDR] [--idle-exit-ms N] [--stats-json FILE]`
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use control::OnStall;
 
 use clap::Parser;
 use dataplane::Pair;
@@ -31,8 +34,42 @@ Examples:
       --vdev=net_pcap1,rx_pcap=core.pcap,tx_pcap=out-core.pcap \\
       -- --config configs/example.yaml --idle-exit-ms 300 --stats-json stats.json
 
+  # with the control API on loopback (op25bctl's default address)
+  op25bd -l 0-2 -a 0000:03:00.0 -a 0000:03:00.1 -- --config /etc/op25b/op25b.yaml \\
+      --api 127.0.0.1:9025 --api-token-file /etc/op25b/api-token
+
+Control API (--api ADDR; off unless given):
+  PUT /v1/config   push a YAML config: 200 {generation, hash, ...}; 422 {errors: [...]}
+                   (nothing changed); 413 over --api-max-body
+  GET /v1/config   running config (generation, hash, load time, YAML); ?format=yaml
+  GET /v1/stats    counters, per pool, per worker, health (JSON)
+  GET /metrics     Prometheus text format
+  GET /v1/blocked  ?limit=N: recent blocked-flow samples, newest first
+  GET /v1/top      ?n=N: subscribers with the most blocked attempts in the window
+  GET /healthz     200 if every worker reported quiescence within --watchdog-ms, else 503
+  With --api-token-file every request needs `Authorization: Bearer TOKEN` (else 401).
+  Pushes are serialized. `op25bctl` is the client.
+
+DPDK telemetry: `/op25b/stats` and `/op25b/config` on the EAL telemetry socket
+(dpdk-telemetry.py -f FILE_PREFIX).
+
+Watchdog: every worker reports a quiescent state once per loop. One that has not
+for --watchdog-ms is stalled: logged, shown in /healthz (503) and in the metrics,
+and pushes are refused while it lasts (a swap would wait for it forever). With
+--on-stall log (default) the other workers keep forwarding (traffic on the
+stalled worker's queues is lost until it recovers); with --on-stall exit op25bd
+exits with status 70 at once, so a hardware bypass (or the service manager's
+restart) takes over.
+
+Logs go to stderr (journald under systemd); the level comes from OP25B_LOG
+(e.g. info, debug), default info. The final report is printed on stdout.
+
 Signals: SIGINT/SIGTERM stop, drain, flush every port and print the final
-counters; SIGHUP reloads the config file.";
+counters; SIGHUP reloads the config file (the same validation and swap as a
+push; a bad file is logged with its errors and the running config stays).
+
+Exit status: 0 stopped normally; 1 bad config, devices or EAL options; 2 usage;
+70 a worker stalled with --on-stall exit.";
 
 /// Application options (after `--`).
 #[derive(Debug, Parser)]
@@ -41,7 +78,7 @@ counters; SIGHUP reloads the config file.";
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    override_usage = "op25bd [EAL options] -- --config FILE [--pair ACCESS:CORE]... [--idle-exit-ms N] [--stats-json FILE] [--blocked-log FILE] [--latency]"
+    override_usage = "op25bd [EAL options] -- --config FILE [--pair ACCESS:CORE]... [--api ADDR [--api-token-file FILE]] [--idle-exit-ms N] [--stats-json FILE] [--blocked-log FILE] [--latency] [--watchdog-ms N] [--on-stall log|exit]"
 )]
 pub struct AppArgs {
     /// Policy config (YAML). Validated before any port is touched.
@@ -76,6 +113,42 @@ pub struct AppArgs {
     /// report its percentiles with the stats.
     #[arg(long)]
     pub latency: bool,
+
+    /// Serve the control API (HTTP) on ADDR, e.g. 127.0.0.1:9025. Off unless
+    /// given; keep it on loopback or a management network.
+    #[arg(long, value_name = "ADDR")]
+    pub api: Option<SocketAddr>,
+
+    /// Require `Authorization: Bearer TOKEN` on every API request; FILE holds
+    /// the token (surrounding whitespace ignored). Keep it mode 0600.
+    #[arg(long, value_name = "FILE", requires = "api")]
+    pub api_token_file: Option<PathBuf>,
+
+    /// Largest config a push may carry, in bytes; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = control::api::DEFAULT_MAX_BODY as u64,
+          value_parser = clap::value_parser!(u64).range(1..=(1u64 << 30)))]
+    pub api_max_body: u64,
+
+    /// A worker that has not reported a quiescent state for N milliseconds is stalled.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub watchdog_ms: u64,
+
+    /// What a stalled worker causes: `log` (keep forwarding on the other
+    /// workers) or `exit` (exit with status 70 so a hardware bypass takes over).
+    #[arg(long, value_name = "ACTION", default_value = "log", value_parser = parse_on_stall)]
+    pub on_stall: OnStall,
+
+    /// The sliding window of `GET /v1/top`, in seconds.
+    #[arg(long, value_name = "N", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub top_window_s: u64,
+
+    /// Blocked-flow samples kept for `GET /v1/blocked`.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub recent_samples: u64,
+}
+
+fn parse_on_stall(s: &str) -> Result<OnStall, String> {
+    s.parse()
 }
 
 fn parse_pair(s: &str) -> Result<Pair, String> {
@@ -101,7 +174,7 @@ fn parse_pair(s: &str) -> Result<Pair, String> {
 #[derive(Debug)]
 pub enum Invocation {
     /// Run with these EAL arguments (argv[0] first) and application options.
-    Run { eal: Vec<String>, app: AppArgs },
+    Run { eal: Vec<String>, app: Box<AppArgs> },
     /// Print this text to stdout and exit 0 (help, version).
     Print(String),
 }
@@ -138,7 +211,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation, clap::Error> {
             if app.pairs.is_empty() {
                 app.pairs.push(Pair { access: 0, core: 1 });
             }
-            Ok(Invocation::Run { eal, app })
+            Ok(Invocation::Run {
+                eal,
+                app: Box::new(app),
+            })
         }
         Err(e)
             if matches!(
@@ -208,6 +284,39 @@ mod tests {
         assert!(e.to_string().contains("--frobnicate"), "{e}");
         let e = parse(args("op25bd -- --config c --idle-exit-ms 0")).unwrap_err();
         assert!(e.to_string().contains("idle-exit-ms"), "{e}");
+    }
+
+    #[test]
+    fn control_plane_options_parse_and_bad_ones_are_refused() {
+        let Invocation::Run { app, .. } = parse(args(
+            "op25bd -- --config c --api 127.0.0.1:9025 --api-token-file t --watchdog-ms 250 --on-stall exit --api-max-body 1024",
+        ))
+        .unwrap() else {
+            panic!("expected Run");
+        };
+        assert_eq!(app.api, Some("127.0.0.1:9025".parse().unwrap()));
+        assert_eq!(app.api_token_file, Some(PathBuf::from("t")));
+        assert_eq!(app.watchdog_ms, 250);
+        assert_eq!(app.on_stall, OnStall::Exit);
+        assert_eq!(app.api_max_body, 1024);
+        let Invocation::Run { app, .. } = parse(args("op25bd -- --config c")).unwrap() else {
+            panic!("expected Run");
+        };
+        assert_eq!(app.api, None, "the API is off unless asked for");
+        assert_eq!(app.on_stall, OnStall::Log);
+        assert_eq!(app.api_max_body, 16 << 20);
+        for (bad, why) in [
+            ("--api localhost", "--api"),
+            ("--api-token-file t", "--api"),
+            ("--on-stall reboot", "log"),
+            ("--watchdog-ms 0", "watchdog-ms"),
+            ("--api 127.0.0.1:1 --api-max-body 0", "api-max-body"),
+        ] {
+            let e = parse(args(&format!("op25bd -- --config c {bad}")))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The control loop on the main lcore: signals, reload, idle exit, the
-//! blocked-flow log. (The push API and metrics come with the control plane.)
+//! The control loop on the main lcore: requests from the API and telemetry
+//! (through the control crate's `Controller`), SIGHUP reload, idle exit, the
+//! blocked-flow log, the watchdog.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -8,13 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use control::Controller;
 use dataplane::{Dataplane, Report, SampleRecord};
+
+/// Exit status when a worker stalled and `--on-stall exit` is set (EX_SOFTWARE).
+pub const EXIT_STALLED: i32 = 70;
 
 /// Reads and validates a config file, returning it with its text.
 pub fn load(path: &Path) -> Result<(policy::Loaded, String), policy::ConfigErrors> {
     let loaded = policy::load_file(path)?;
     for w in &loaded.warnings {
-        eprintln!("op25bd: warning: {w}");
+        tracing::warn!("config warning: {w}");
     }
     let text = std::fs::read_to_string(path).unwrap_or_default();
     Ok((loaded, text))
@@ -65,13 +70,13 @@ impl BlockedLog {
 
     fn flush(&mut self) {
         if let Err(e) = self.out.flush() {
-            eprintln!("op25bd: blocked-flow log: {e}");
+            tracing::error!("blocked-flow log: {e}");
         }
     }
 }
 
 pub struct Control {
-    pub dp: Dataplane,
+    pub ctl: Controller<Dataplane>,
     pub config_path: PathBuf,
     pub stop: Arc<AtomicBool>,
     pub hup: Arc<AtomicBool>,
@@ -85,14 +90,19 @@ impl Control {
     pub fn run(&mut self) {
         let mut last_rx = 0;
         let mut last_change = Instant::now();
-        let mut samples = Vec::with_capacity(1024);
         let mut last_flush = Instant::now();
         while !self.stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(1));
-            if self.hup.swap(false, Ordering::Relaxed) {
-                self.reload();
+            // Waits up to 1 ms for an API or telemetry request, answers it,
+            // drains the samples.
+            let samples = self.ctl.tick(Duration::from_millis(1));
+            if let Some(log) = &mut self.blocked_log {
+                log.write(samples, self.blocked_log_rate);
             }
-            self.drain(&mut samples);
+            if self.hup.swap(false, Ordering::Relaxed) {
+                tracing::info!(config = %self.config_path.display(), "SIGHUP: reloading");
+                // Logged inside, with every error; a bad file changes nothing.
+                let _ = self.ctl.reload(&self.config_path);
+            }
             if last_flush.elapsed() >= Duration::from_millis(200) {
                 if let Some(log) = &mut self.blocked_log {
                     log.flush();
@@ -100,51 +110,20 @@ impl Control {
                 last_flush = Instant::now();
             }
             if let Some(idle) = self.idle_exit {
-                let rx = self.dp.rx_total();
+                let rx = self.ctl.plane().rx_total();
                 if rx != last_rx {
                     last_rx = rx;
                     last_change = Instant::now();
                 } else if rx > 0 && last_change.elapsed() >= idle {
+                    tracing::info!(idle_ms = idle.as_millis() as u64, "idle: stopping");
                     break;
                 }
             }
         }
-        self.drain(&mut samples);
-        if let Some(log) = &mut self.blocked_log {
-            log.flush();
-        }
-    }
-
-    fn drain(&mut self, samples: &mut Vec<SampleRecord>) {
-        samples.clear();
-        self.dp.drain_samples(samples);
+        let samples = self.ctl.tick(Duration::ZERO);
         if let Some(log) = &mut self.blocked_log {
             log.write(samples, self.blocked_log_rate);
-        }
-    }
-
-    /// SIGHUP: the same validation and swap as a push; a bad file changes nothing.
-    fn reload(&mut self) {
-        let t0 = Instant::now();
-        match load(&self.config_path) {
-            Ok((loaded, text)) => {
-                let compile = t0.elapsed();
-                let p = self.dp.publish(loaded.tables, text);
-                eprintln!(
-                    "op25bd: reloaded {}: generation {} hash {} (compile {} ms, grace period {} us)",
-                    self.config_path.display(),
-                    p.generation,
-                    &p.hash[..12.min(p.hash.len())],
-                    compile.as_millis(),
-                    p.grace_us
-                );
-            }
-            Err(errors) => {
-                eprintln!(
-                    "op25bd: reload of {} rejected, the running config stays:\n{errors}",
-                    self.config_path.display()
-                )
-            }
+            log.flush();
         }
     }
 }
