@@ -99,6 +99,18 @@ pub fn load_str(file_name: &str, yaml: &[u8]) -> Result<Loaded, ConfigErrors> {
         }
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if let Some((line, column, c)) = first_non_yaml_char(text) {
+        return Err(one(
+            line,
+            column,
+            "",
+            format!(
+                "control character U+{:04X} is not allowed in YAML (YAML 1.2 §5.1); \
+                 remove it or write it as an escape inside a double-quoted string",
+                u32::from(c)
+            ),
+        ));
+    }
     const EMPTY: &str =
         "the file is empty: expected a YAML mapping with at least `version` and `pools`";
     if text.trim().is_empty() {
@@ -138,6 +150,30 @@ pub fn load_str(file_name: &str, yaml: &[u8]) -> Result<Loaded, ConfigErrors> {
         tables,
         warnings: findings.warnings,
     })
+}
+
+/// The first character YAML does not allow in a stream (YAML 1.2 §5.1: tab,
+/// line feed, carriage return, printable ASCII, NEL and the printable Unicode
+/// planes), with its 1-based line and column. Both YAML readers reject these,
+/// the span-aware one only outside comments, so the check comes first.
+fn first_non_yaml_char(text: &str) -> Option<(usize, usize, char)> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}')
+            || matches!(c, '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    };
+    let (mut line, mut column) = (1, 1);
+    for c in text.chars() {
+        if !allowed(c) {
+            return Some((line, column, c));
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    None
 }
 
 /// The JSON Schema of the config format, derived from [`Config`]

@@ -140,3 +140,26 @@ fn the_in_tree_fuzz_corpus_replays_cleanly() {
     assert!(count >= seeds().len(), "corpus has only {count} files");
     assert!(Path::new(&dir).is_dir());
 }
+
+/// Fuzz finding: a control character inside a comment passed the span-aware
+/// validation and was then rejected by the typed parse with no usable
+/// position and a "please report this config" message.
+#[test]
+fn a_control_character_is_rejected_at_its_position() {
+    for (yaml, line, column) in [
+        ("# comment with a \u{1d} in it\nversion: 1\n", 1, 18),
+        ("version: 1\npools:\n  - name: d\u{0}yn\n", 3, 12),
+        ("version: 1 # \u{7f}\n", 1, 14),
+    ] {
+        let errors = policy::load_str("c.yaml", yaml.as_bytes()).expect_err("rejected");
+        let e = &errors.errors()[0];
+        assert_eq!((e.line, e.column), (line, column), "{e}");
+        assert!(e.message.starts_with("control character U+00"), "{e}");
+        assert!(!e.message.contains("YAML readers disagree"), "{e}");
+    }
+    // Tabs, CRLF, a BOM and non-ASCII text stay allowed.
+    let fine = "\u{feff}version: 1\r\npools: # caf\u{e9} \u{1f600}\r\n  - name: d\r\n    mode: enforce\t# a tab\r\n    prefixes: [198.51.100.0/24]\r\n";
+    if let Err(e) = policy::load_str("c.yaml", fine.as_bytes()) {
+        panic!("{e}");
+    }
+}
