@@ -32,9 +32,9 @@
 //! Why this shape (bench/LPM.md has the numbers): with 4 KiB pages, random lookups
 //! slow down by 2-3x once the structure outgrows what the TLB maps (about 12 MiB
 //! on the measured machine), so the trie is kept compact, and each lookup touches
-//! two places for a /24 (its root node and its leaf). [`Poptrie::lookup_group`]
-//! walks 64 keys level by level with branch-free steps and prefetches every key's
-//! next node or leaf, so their cache and TLB misses overlap.
+//! two places for a /24 (its root node and its leaf). [`Poptrie::lookup_bulk`]
+//! is a software pipeline with prefetches a fixed distance ahead (DPDK's bulk
+//! lookups work the same way), so the cache and TLB misses of several keys overlap.
 
 use prefetch::prefetch_read_slice;
 use std::fmt;
@@ -42,9 +42,17 @@ use std::fmt;
 /// Flag bit of a state: the low 31 bits index the leaves, not `nodes`.
 const LEAF: u32 = 1 << 31;
 
-/// Keys looked up together by [`Poptrie::lookup_group`], level by level. 64 measured
-/// better than 16 (bench/LPM.md): more independent loads in flight.
+/// Keys looked up per pipeline run of [`Poptrie::lookup_bulk`] (the size of its
+/// state arrays; a receive burst).
 pub(crate) const GROUP: usize = 64;
+
+/// How many keys ahead [`Poptrie::lookup_bulk`] prefetches root nodes (measured,
+/// bench/LPM.md).
+const ROOT_AHEAD: usize = 16;
+
+/// How many keys after its root step a key's leaf is read (its prefetch was issued
+/// by that step).
+const LEAF_AHEAD: usize = 16;
 
 /// What a leaf's value means (2 bits per leaf).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,56 +352,16 @@ impl<V: Copy> Poptrie<V> {
         prefetch_read_slice(&self.values, if node { 0 } else { s & !LEAF } as usize);
     }
 
-    /// Looks up `keys[..n]` (the rest of the array is padding) and calls
-    /// `emit(j, leaf of keys[j])` for `j < n`, in order. All keys advance one trie
-    /// level per pass with branch-free steps; every pass prefetches what the next
-    /// one reads for each key (its child node or its leaf), so the cache and TLB
-    /// misses of the group are in flight together and a pass finds its data in L1.
-    /// Keys that go below the root level are collected in a list, so the deeper
-    /// passes do not step over finished keys.
-    #[inline]
-    pub(crate) fn lookup_group(
-        &self,
-        keys: &[u64; GROUP],
-        n: usize,
-        mut emit: impl FnMut(usize, V, Tag),
-    ) {
-        for &k in keys {
-            prefetch_read_slice(&self.nodes, self.root(k) as usize);
-        }
-        let mut state = [0u32; GROUP];
-        let mut deep = [0u8; GROUP];
-        let mut n_deep = 0;
-        let o = self.direct_bits;
-        for (i, (s, &k)) in state.iter_mut().zip(keys).enumerate() {
-            let (next, child) = self.step(self.root(k), k, o);
-            *s = next;
-            self.prefetch_next(next, child);
-            deep[n_deep] = i as u8;
-            n_deep += usize::from(child);
-        }
-        let mut o = o + 6;
-        while n_deep > 0 {
-            let pending = n_deep;
-            n_deep = 0;
-            for j in 0..pending {
-                let i = usize::from(deep[j]);
-                let (next, child) = self.step(state[i], keys[i], o);
-                state[i] = next;
-                self.prefetch_next(next, child);
-                deep[n_deep] = i as u8;
-                n_deep += usize::from(child);
-            }
-            o += 6;
-        }
-        for (j, &s) in state[..n].iter().enumerate() {
-            let (v, t) = self.leaf(s);
-            emit(j, v, t);
-        }
-    }
-
-    /// Calls `emit(i, leaf for key(addrs[i]))` for every `i`, in order, looking the
-    /// keys up [`GROUP`] at a time.
+    /// Calls `emit(i, leaf for key(addrs[i]))` once for every `i` (not in order),
+    /// [`GROUP`] keys at a time.
+    ///
+    /// A software pipeline in the manner of DPDK's bulk lookups: the root node of
+    /// key `j + ROOT_AHEAD` is prefetched while key `j` takes its (branch-free) root
+    /// step, which prefetches key `j`'s leaf or child node, and key
+    /// `j - LEAF_AHEAD`'s leaf is read. A rolling distance keeps a steady number of
+    /// misses in flight; prefetching a whole group's roots at once measured 2x
+    /// slower (the miss buffers fill and the prefetches stall). Keys that go below
+    /// the root level are collected and walked level by level afterwards.
     #[inline]
     pub(crate) fn lookup_bulk<A: Copy>(
         &self,
@@ -402,15 +370,67 @@ impl<V: Copy> Poptrie<V> {
         mut emit: impl FnMut(usize, V, Tag),
     ) {
         let mut keys = [0u64; GROUP];
+        let mut state = [0u32; GROUP];
+        let mut deep = [0u8; GROUP];
+        let mut went_deep = [0u8; GROUP];
         for (c, chunk) in addrs.chunks(GROUP).enumerate() {
-            // A short tail (or a burst smaller than a group) still goes through the
-            // group walk; the padding keys repeat the last address and their leaves
-            // are not emitted.
-            for (j, k) in keys.iter_mut().enumerate() {
-                *k = key(chunk[j.min(chunk.len() - 1)]);
-            }
             let base = c * GROUP;
-            self.lookup_group(&keys, chunk.len(), |j, v, t| emit(base + j, v, t));
+            let n = chunk.len();
+            for (k, &a) in keys.iter_mut().zip(chunk) {
+                *k = key(a);
+            }
+            let keys = &keys[..n];
+            for &k in keys.iter().take(ROOT_AHEAD) {
+                prefetch_read_slice(&self.nodes, self.root(k) as usize);
+            }
+            let mut n_deep = 0;
+            let o = self.direct_bits;
+            for j in 0..n {
+                if let Some(&ahead) = keys.get(j + ROOT_AHEAD) {
+                    prefetch_read_slice(&self.nodes, self.root(ahead) as usize);
+                }
+                let k = keys[j];
+                let (next, child) = self.step(self.root(k), k, o);
+                state[j] = next;
+                self.prefetch_next(next, child);
+                deep[n_deep] = j as u8;
+                n_deep += usize::from(child);
+                if j >= LEAF_AHEAD {
+                    let i = j - LEAF_AHEAD;
+                    if state[i] & LEAF != 0 {
+                        let (v, t) = self.leaf(state[i]);
+                        emit(base + i, v, t);
+                    }
+                }
+            }
+            for i in n.saturating_sub(LEAF_AHEAD)..n {
+                if state[i] & LEAF != 0 {
+                    let (v, t) = self.leaf(state[i]);
+                    emit(base + i, v, t);
+                }
+            }
+            // Below the roots (a /24 holding longer prefixes): level by level.
+            let n_went_deep = n_deep;
+            went_deep[..n_deep].copy_from_slice(&deep[..n_deep]);
+            let mut o = o + 6;
+            while n_deep > 0 {
+                let pending = n_deep;
+                n_deep = 0;
+                for j in 0..pending {
+                    let i = usize::from(deep[j]);
+                    let (next, child) = self.step(state[i], keys[i], o);
+                    state[i] = next;
+                    self.prefetch_next(next, child);
+                    deep[n_deep] = i as u8;
+                    n_deep += usize::from(child);
+                }
+                o += 6;
+            }
+            for &i in &went_deep[..n_went_deep] {
+                let i = usize::from(i);
+                let (v, t) = self.leaf(state[i]);
+                emit(base + i, v, t);
+            }
         }
     }
 
