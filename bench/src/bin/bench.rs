@@ -350,12 +350,12 @@ fn wait_limited(
 }
 
 /// Runs `cmd` with its output piped, waits (up to a minute) for a line
-/// containing `marker` (the program is up and forwarding), lets it run `secs`
+/// containing one of `markers` (the program is up and forwarding), lets it run `secs`
 /// more seconds, sends `sig` and waits for the exit. Returns the exit status
 /// and everything it printed (stdout, then stderr).
 fn supervise(
     mut cmd: Command,
-    marker: &str,
+    markers: &[&str],
     secs: u64,
     sig: &str,
     what: &str,
@@ -391,7 +391,7 @@ fn supervise(
     while !up {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(line) => up = line.contains(marker),
+            Ok(line) => up = markers.iter().any(|m| line.contains(m)),
             Err(_) => break, // exited (pipes closed) or timed out
         }
     }
@@ -407,7 +407,7 @@ fn supervise(
         .join("--- stderr ---\n");
     if !up {
         return Err(format!(
-            "{what} ({status}) never printed \"{marker}\"; its output:\n{output}"
+            "{what} ({status}) never printed any of {markers:?}; its output:\n{output}"
         ));
     }
     Ok((status, output))
@@ -434,7 +434,14 @@ fn run_op25bd(
     .arg("--stats-json")
     .arg(&stats)
     .arg("--latency");
-    let (status, output) = supervise(cmd, "op25bd: running", args.secs, "TERM", "op25bd")?;
+    let (status, output) = supervise(
+        cmd,
+        // The plain start line, or the structured log's (op25bd with the control crate).
+        &["op25bd: running", " running config="],
+        args.secs,
+        "TERM",
+        "op25bd",
+    )?;
     let log = args.work.join("op25bd.log");
     let _ = std::fs::write(&log, &output);
     if !status.success() {
@@ -470,7 +477,7 @@ fn run_testpmd(args: &Args, pcap: &Path, round: usize) -> Result<replay::Testpmd
             "--stats-period",
             "1",
         ]);
-    let (status, output) = supervise(cmd, "Port statistics", args.secs, "INT", "dpdk-testpmd")?;
+    let (status, output) = supervise(cmd, &["Port statistics"], args.secs, "INT", "dpdk-testpmd")?;
     let log = args.work.join("testpmd.log");
     let _ = std::fs::write(&log, &output);
     let run = replay::parse_testpmd(&output, 0);
