@@ -1,8 +1,8 @@
 //! DPDK telemetry commands, so `dpdk-telemetry.py` (or any client of the
 //! telemetry socket) reads op25b as it reads any DPDK application:
 //!
-//! - `/op25b/stats`: the counters as one flat dict (`rx`, `outbound.rx`,
-//!   `inbound.dropped_rate_limit`, `pool.NAME.blocked`, `worker.N.loops`, ...);
+//! - `/op25b/stats`: the counters as one flat dict (`rx`, `outbound/rx`,
+//!   `inbound/dropped_rate_limit`, `pool/NAME/blocked`, `worker/N/loops`, ...);
 //! - `/op25b/config`: generation, hash, load time and the pools' sizes.
 //!
 //! The callbacks run on DPDK's telemetry thread and ask the control loop
@@ -16,6 +16,20 @@ use crate::Snapshot;
 
 /// Entries a telemetry dict may hold (`RTE_TEL_MAX_DICT_ENTRIES`).
 const MAX_ENTRIES: usize = 256;
+
+/// DPDK 22.11 accepts only `[A-Za-z0-9_/]` in dict keys; other characters
+/// of pool names become `_`.
+pub fn key_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
 
 /// A dict being filled, within DPDK's limits: keys that are too long or
 /// entries over the limit are counted in `omitted` instead of failing the reply.
@@ -74,7 +88,7 @@ fn dir(d: &mut Dict<'_, '_>, prefix: &str, t: &DirTotals) -> dpdk::Result<()> {
         ("monitored", t.monitored),
         ("unparsed", t.unparsed),
     ] {
-        d.u64(&format!("{prefix}.{k}"), v)?;
+        d.u64(&format!("{prefix}/{k}"), v)?;
     }
     Ok(())
 }
@@ -108,12 +122,12 @@ fn stats(s: &Snapshot, data: &mut TelData<'_>) -> dpdk::Result<()> {
     dir(&mut d, "outbound", &t.outbound)?;
     dir(&mut d, "inbound", &t.inbound)?;
     for w in s.per_worker.iter().filter(|w| w.running) {
-        d.u64(&format!("worker.{}.loops", w.index), w.loops)?;
-        d.u64(&format!("worker.{}.rx", w.index), w.totals.rx)?;
+        d.u64(&format!("worker/{}/loops", w.index), w.loops)?;
+        d.u64(&format!("worker/{}/rx", w.index), w.totals.rx)?;
     }
     for (name, p) in &r.pools {
-        d.u64(&format!("pool.{name}.blocked"), p.blocked)?;
-        d.u64(&format!("pool.{name}.monitored"), p.monitored)?;
+        d.u64(&format!("pool/{}/blocked", key_part(name)), p.blocked)?;
+        d.u64(&format!("pool/{}/monitored", key_part(name)), p.monitored)?;
     }
     d.finish()
 }
@@ -142,11 +156,11 @@ fn config(c: &crate::ActiveConfig, data: &mut TelData<'_>) -> dpdk::Result<()> {
     d.u64("relays", c.summary.relays.len() as u64)?;
     for p in &c.summary.pools {
         d.str(
-            &format!("pool.{}.mode", p.name),
+            &format!("pool/{}/mode", key_part(&p.name)),
             &format!("{:?}", p.mode).to_lowercase(),
         )?;
         d.u64(
-            &format!("pool.{}.prefixes", p.name),
+            &format!("pool/{}/prefixes", key_part(&p.name)),
             (p.prefixes.ipv4 + p.prefixes.ipv6) as u64,
         )?;
     }
@@ -180,4 +194,15 @@ pub fn register(handle: Handle) -> dpdk::Result<()> {
             config(&c, data)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_part;
+
+    #[test]
+    fn pool_names_become_valid_telemetry_keys() {
+        assert_eq!(key_part("ftth-dynamic.v6 x"), "ftth_dynamic_v6_x");
+        assert_eq!(key_part("mobile_1"), "mobile_1");
+    }
 }

@@ -1,9 +1,12 @@
 //! The `op25bctl` command line: argument definitions and the commands, as functions
 //! that return their output and exit code so they can be tested without a process.
 //!
-//! Offline commands (this release): `check`, `explain`, `impact`. Commands that talk
-//! to a running `op25bd` (`push`, `stats`, ...) become more [`Command`] variants and
-//! use [`EXIT_UNREACHABLE`] when the daemon cannot be reached.
+//! Offline commands: `check`, `explain`, `impact`. Commands that talk to a running
+//! `op25bd` over its API (`--api`): `push`, `config`, `stats`, `top`, `blocked`; they
+//! exit with [`EXIT_UNREACHABLE`] when the daemon cannot be reached.
+
+pub mod daemon;
+pub mod http;
 
 use clap::{Args, Parser, Subcommand};
 use policy::{ConfigErrors, Direction, Loaded};
@@ -17,8 +20,11 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_REJECTED: u8 = 1;
 /// Bad command line (clap's own exit code).
 pub const EXIT_USAGE: u8 = 2;
-/// Reserved: the daemon's API could not be reached.
+/// The daemon's API could not be reached (connection refused, timeout, bad address).
 pub const EXIT_UNREACHABLE: u8 = 3;
+/// The daemon answered but refused the request (no or wrong token, a stalled
+/// worker, the control loop busy); its message is printed.
+pub const EXIT_REFUSED: u8 = 4;
 
 /// Source port assumed for the subscriber side of an explained connection.
 pub const EPHEMERAL_PORT: u16 = 49152;
@@ -27,13 +33,23 @@ pub const EPHEMERAL_PORT: u16 = 49152;
 #[command(
     name = "op25bctl",
     version,
-    about = "Check and explain op25b Outbound Port 25 Blocking policies",
-    long_about = "Check and explain op25b Outbound Port 25 Blocking (OP25B) policies.\n\n\
-        The commands below work offline on a config file, exactly as op25bd would load it.\n\n\
-        Exit status: 0 success, 1 config rejected, 2 usage error, 3 daemon unreachable \
-        (reserved for commands that talk to op25bd).",
+    about = "Check, explain and push op25b Outbound Port 25 Blocking policies; read a running op25bd",
+    long_about = "Check, explain and push op25b Outbound Port 25 Blocking (OP25B) policies, \
+        and read a running op25bd.\n\n\
+        check, explain and impact work offline on a config file, exactly as op25bd would load it. \
+        push, config, stats, top and blocked talk to op25bd's API: --api HOST:PORT (default \
+        127.0.0.1:9025, or $OP25B_API) and --token-file FILE (or $OP25B_TOKEN_FILE) when \
+        op25bd runs with --api-token-file.\n\n\
+        Exit status: 0 success; 1 config rejected (every error listed; the running config \
+        stays); 2 usage error; 3 daemon unreachable; 4 the daemon refused the request \
+        (token, stalled worker; its message is printed).",
     after_long_help = "Examples:\n  \
         op25bctl check /etc/op25b/op25b.yaml\n  \
+        op25bctl push /etc/op25b/op25b.yaml --api 127.0.0.1:9025 --token-file /etc/op25b/api-token\n  \
+        op25bctl stats\n  \
+        op25bctl top -n 20\n  \
+        op25bctl blocked --limit 50 --json\n  \
+        op25bctl config > running.yaml\n  \
         op25bctl check --json /etc/op25b/op25b.yaml\n  \
         op25bctl explain configs/example.yaml 198.51.100.7 192.0.2.10 25\n  \
         op25bctl explain configs/example.yaml 192.0.2.10 198.51.100.7 25 --inbound\n  \
@@ -70,6 +86,49 @@ pub enum Command {
         outside the scope, if any), whether port 25, 587 and 465 work, and why. Markdown."
     )]
     Impact(ImpactArgs),
+    /// Push a config file to op25bd: validated, compiled and swapped in, or rejected with every error
+    #[command(
+        long_about = "Push FILE to the running op25bd (PUT /v1/config). op25bd \
+        validates and compiles it and swaps it in atomically; the answer names the new \
+        generation and hash. A rejected config lists every error as FILE:LINE:COLUMN: key.path: \
+        message, exits 1, and changes nothing."
+    )]
+    Push(PushArgs),
+    /// Print the config op25bd runs now (YAML; generation and hash as comments)
+    Config(daemon::DaemonArgs),
+    /// Counters of the running op25bd: per direction, per pool, per worker
+    Stats(daemon::DaemonArgs),
+    /// The subscribers with the most blocked attempts in op25bd's window (the likely infected)
+    Top(TopArgs),
+    /// The most recent blocked connection attempts (sampled), newest first
+    Blocked(BlockedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The YAML config file
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub daemon: daemon::DaemonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// How many subscribers
+    #[arg(short = 'n', long = "count", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub count: u64,
+    #[command(flatten)]
+    pub daemon: daemon::DaemonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BlockedArgs {
+    /// How many samples at most
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub limit: u64,
+    #[command(flatten)]
+    pub daemon: daemon::DaemonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -115,7 +174,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn ok(stdout: String, stderr: String) -> Outcome {
+    pub(crate) fn ok(stdout: String, stderr: String) -> Outcome {
         Outcome {
             stdout,
             stderr,
@@ -130,6 +189,11 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Check(a) => check(&a.file, a.json),
         Command::Explain(a) => explain(a),
         Command::Impact(a) => impact(&a.file),
+        Command::Push(a) => daemon::push(&a.file, &a.daemon),
+        Command::Config(d) => daemon::config(d),
+        Command::Stats(d) => daemon::stats(d),
+        Command::Top(a) => daemon::top(a.count as usize, &a.daemon),
+        Command::Blocked(a) => daemon::blocked(a.limit as usize, &a.daemon),
     }
 }
 

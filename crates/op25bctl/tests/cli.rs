@@ -292,7 +292,9 @@ fn usage_errors_exit_2() {
         vec!["explain", "x.yaml", "not-an-ip", "192.0.2.1"],
         vec!["explain", "x.yaml", "192.0.2.1", "192.0.2.2", "65536"],
         vec!["check"],
-        vec!["push", "x.yaml"],
+        vec!["push"],
+        vec!["top", "-n", "0"],
+        vec!["push", "x.yaml", "--timeout-ms", "0"],
         vec![],
     ] {
         let o = run(&args);
