@@ -81,13 +81,13 @@ fn prefix_counts(tables: &policy::Tables) -> (usize, usize, usize) {
 
 fn log_rejected(origin: Origin, what: &str, errors: &ConfigErrors) {
     tracing::warn!(
-        origin = origin.as_str(),
-        config = what,
+        origin = %origin.as_str(),
+        config = %what,
         errors = errors.len(),
         "config rejected, the running config stays"
     );
     for e in errors.iter() {
-        tracing::warn!(origin = origin.as_str(), "  {e}");
+        tracing::warn!(origin = %origin.as_str(), "  {e}");
     }
 }
 
@@ -99,8 +99,8 @@ fn log_published(
     compile: Duration,
 ) {
     tracing::info!(
-        origin = origin.as_str(),
-        config = what,
+        origin = %origin.as_str(),
+        config = %what,
         generation = p.generation,
         hash = %p.hash,
         pools = counts.0,
@@ -184,7 +184,7 @@ impl Handle {
             Ok(p) => {
                 changes.pushes_accepted.fetch_add(1, Ordering::Relaxed);
                 for w in &loaded.warnings {
-                    tracing::warn!(origin = "api", "config warning: {w}");
+                    tracing::warn!(origin = %Origin::Api.as_str(), "config warning: {w}");
                 }
                 log_published(Origin::Api, name, &p, counts, compile);
                 Ok(PushOk {
@@ -199,7 +199,7 @@ impl Handle {
                 })
             }
             Err(why) => {
-                tracing::error!(origin = "api", config = name, "push not published: {why}");
+                tracing::error!(origin = %Origin::Api.as_str(), config = %name, "push not published: {why}");
                 Err(PushError::Unavailable(why))
             }
         }
@@ -349,7 +349,7 @@ impl<P: Plane> Controller<P> {
         };
         let compile = t0.elapsed();
         for w in &loaded.warnings {
-            tracing::warn!(origin = "sighup", "config warning: {w}");
+            tracing::warn!(origin = %Origin::Sighup.as_str(), "config warning: {w}");
         }
         let counts = prefix_counts(&loaded.tables);
         let source = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
@@ -361,7 +361,7 @@ impl<P: Plane> Controller<P> {
             }
             Err(why) => {
                 changes.reloads_rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(origin = "sighup", config = %what, "reload not published: {why}");
+                tracing::error!(origin = %Origin::Sighup.as_str(), config = %what, "reload not published: {why}");
                 Err(PushError::Unavailable(why))
             }
         }
