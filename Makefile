@@ -6,6 +6,9 @@ CARGO ?= cargo
 # Debian packages the build and the tests need. Idempotent: only missing ones are installed.
 BUILD_DEPS := libdpdk-dev dpdk libclang-dev clang pkg-config
 TEST_DEPS  := $(BUILD_DEPS) dpdk-dev tshark iproute2 ethtool
+# The control-plane tests parse /metrics with Prometheus' own (Python) text parser;
+# the push lab (e2e/push) reads JSON with jq.
+TEST_DEPS  += python3-prometheus-client jq
 DEMO_DIR   := target/demo
 # Each DPDK process gets its own runtime directory (no shared config with other runs).
 EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo-$$$$ --log-level=*:warning
