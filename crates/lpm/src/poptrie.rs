@@ -36,7 +36,7 @@
 //! is a software pipeline with prefetches a fixed distance ahead (DPDK's bulk
 //! lookups work the same way), so the cache and TLB misses of several keys overlap.
 
-use prefetch::prefetch_read_slice;
+use prefetch::{prefetch_read, prefetch_read_slice};
 use std::fmt;
 
 /// Flag bit of a state: the low 31 bits index the leaves, not `nodes`.
@@ -48,11 +48,7 @@ pub(crate) const GROUP: usize = 64;
 
 /// How many keys ahead [`Poptrie::lookup_bulk`] prefetches root nodes (measured,
 /// bench/LPM.md).
-const ROOT_AHEAD: usize = 16;
-
-/// How many keys after its root step a key's leaf is read (its prefetch was issued
-/// by that step).
-const LEAF_AHEAD: usize = 16;
+const ROOT_AHEAD: usize = 24;
 
 /// What a leaf's value means (2 bits per leaf).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +104,27 @@ impl Node {
     }
 }
 
+/// Leaves a root holds in its own cache line(s) (see [`Root`]).
+pub(crate) const INLINE: usize = 16;
+
+/// A root node: the bitmaps and bases of a [`Node`], and, when the root has at most
+/// [`INLINE`] leaf runs, the leaves themselves. For `V = u16` a root is exactly one
+/// 64-byte cache line (`u32`: two adjacent lines), so a lookup that ends at its root
+/// (a /24 or shorter prefix, or no match) costs one memory access, like DIR-24-8's
+/// tbl24 but in 16 MiB instead of 32-64 MiB.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct Root<V> {
+    /// As in [`Node`]: `[LEAFVEC]` leaf-run starts, `[VECTOR]` child slots.
+    bits: [u64; 2],
+    /// `[VECTOR]`: the first child in `nodes`. `[LEAFVEC]`: 0 when the leaves are
+    /// inline, else `LEAF |` the first of them in the external leaf arrays.
+    base: [u32; 2],
+    /// Tag of inline leaf `r`: bits `2r..2r + 2`.
+    tags: u32,
+    inline: [V; INLINE],
+}
+
 /// The bits `0..=v` of a 64-bit bitmap.
 #[inline(always)]
 fn upto(v: u64) -> u64 {
@@ -142,7 +159,9 @@ impl Ranges<'_> {
 pub(crate) struct Poptrie<V> {
     /// Number of key bits that select a root node.
     direct_bits: u32,
-    /// `nodes[..2^direct_bits]` are the roots; the rest are their descendants.
+    /// `2^direct_bits` roots, one per value of the key's top bits.
+    roots: Box<[Root<V>]>,
+    /// The internal nodes below the roots.
     nodes: Box<[Node]>,
     /// Leaf values; never empty.
     values: Box<[V]>,
@@ -155,7 +174,7 @@ impl<V> fmt::Debug for Poptrie<V> {
         f.debug_struct("Poptrie")
             .field("direct_bits", &self.direct_bits)
             .field("nodes", &self.nodes.len())
-            .field("leaves", &self.values.len())
+            .field("external_leaves", &self.values.len())
             .finish()
     }
 }
@@ -199,20 +218,23 @@ impl<V: Copy> Builder<'_, '_, V> {
         index_u32(n)
     }
 
-    /// Fills `nodes[idx]` for the region starting at `lo` whose first `o` bits are
-    /// fixed, which is known not to have a constant answer. `cursor` is the run
-    /// containing `lo`.
-    fn fill(&mut self, idx: usize, lo: u128, o: u32, cursor: usize) {
+    /// The slots of the region starting at `lo` whose first `o` bits are fixed:
+    /// (leaf-run bitmap, answer id of each run, child bitmap, children's regions).
+    /// `cursor` is the run containing `lo`.
+    fn scan(&mut self, lo: u128, o: u32, cursor: usize) -> Slots {
         let child_shift = 128 - (o + 6);
         let slot_size = 1u128 << child_shift;
         // Children are possible while key bits remain below this level; past the end
         // of the key, a slot without a constant answer is resolved by the fallback.
         let last_level = o + 6 >= self.key_bits;
-        let mut vector = 0u64;
-        let mut leafvec = 0u64;
-        let mut children: [(u128, usize); 64] = [(0, 0); 64];
-        let mut n_children = 0;
-        let mut base0 = None;
+        let mut slots = Slots {
+            leafvec: 0,
+            ids: [0; 64],
+            n_ids: 0,
+            vector: 0,
+            children: [(0, 0); 64],
+            n_children: 0,
+        };
         let mut prev_id: Option<u32> = None;
         let mut c = cursor;
         for v in 0..64u32 {
@@ -221,29 +243,104 @@ impl<V: Copy> Builder<'_, '_, V> {
             let id = if self.ranges.constant(c, slo + (slot_size - 1)) {
                 self.ranges.ids[c]
             } else if !last_level {
-                vector |= 1 << v;
-                children[n_children] = (slo, c);
-                n_children += 1;
+                slots.vector |= 1 << v;
+                slots.children[slots.n_children] = (slo, c);
+                slots.n_children += 1;
                 continue;
             } else {
                 (self.answers.fallback)(slo)
             };
             if prev_id != Some(id) {
-                leafvec |= 1 << v;
-                // Only the first leaf of a node can be shared with the last leaf
-                // stored before it; the node's leaves stay contiguous.
-                let leaf = self.leaf(id);
-                base0.get_or_insert(leaf);
+                slots.leafvec |= 1 << v;
+                slots.ids[slots.n_ids] = id;
+                slots.n_ids += 1;
                 prev_id = Some(id);
             }
         }
+        slots
+    }
+
+    /// Stores the runs' leaves externally: `LEAF |` the first one's index. Only the
+    /// first can be shared with the last leaf stored before; they stay contiguous.
+    fn external(&mut self, ids: &[u32]) -> u32 {
+        let mut first = None;
+        for &id in ids {
+            let leaf = self.leaf(id);
+            first.get_or_insert(leaf);
+        }
+        LEAF | first.unwrap_or(0)
+    }
+
+    /// Allocates the children of `slots` in `nodes` and fills them; returns the
+    /// first one's index.
+    fn children(&mut self, slots: &Slots, o: u32) -> u32 {
         let base1 = self.nodes.len();
-        self.nodes.resize(base1 + n_children, Node::default());
-        self.nodes[idx] = Node::new(leafvec, base0.unwrap_or(0), vector, index_u32(base1));
-        for (k, &(slo, c)) in children[..n_children].iter().enumerate() {
+        self.nodes.resize(base1 + slots.n_children, Node::default());
+        for (k, &(slo, c)) in slots.children[..slots.n_children].iter().enumerate() {
             self.fill(base1 + k, slo, o + 6, c);
         }
+        index_u32(base1)
     }
+
+    /// Fills `nodes[idx]` for the region starting at `lo` whose first `o` bits are
+    /// fixed, which is known not to have a constant answer. `cursor` is the run
+    /// containing `lo`.
+    fn fill(&mut self, idx: usize, lo: u128, o: u32, cursor: usize) {
+        let slots = self.scan(lo, o, cursor);
+        let leaves = self.external(&slots.ids[..slots.n_ids]);
+        let first_child = self.children(&slots, o);
+        self.nodes[idx] = Node::new(slots.leafvec, leaves & !LEAF, slots.vector, first_child);
+    }
+
+    /// The root for the region starting at `lo` (the first `o` bits fixed).
+    fn root(&mut self, lo: u128, o: u32, cursor: usize, filler: V) -> Root<V> {
+        let region_end = lo + ((1u128 << (128 - o)) - 1);
+        let slots = if self.ranges.constant(cursor, region_end) {
+            // One run over the whole region: slot 0 starts it.
+            let mut ids = [0; 64];
+            ids[0] = self.ranges.ids[cursor];
+            Slots {
+                leafvec: 1,
+                ids,
+                n_ids: 1,
+                vector: 0,
+                children: [(0, 0); 64],
+                n_children: 0,
+            }
+        } else {
+            self.scan(lo, o, cursor)
+        };
+        let mut root = Root {
+            bits: [0; 2],
+            base: [0; 2],
+            tags: 0,
+            inline: [filler; INLINE],
+        };
+        root.bits[LEAFVEC] = slots.leafvec;
+        root.bits[VECTOR] = slots.vector;
+        let ids = &slots.ids[..slots.n_ids];
+        if ids.len() <= INLINE {
+            for (r, &id) in ids.iter().enumerate() {
+                let (value, tag) = (self.answers.leaf)(id);
+                root.inline[r] = value;
+                root.tags |= (tag as u32) << (2 * r);
+            }
+        } else {
+            root.base[LEAFVEC] = self.external(ids);
+        }
+        root.base[VECTOR] = self.children(&slots, o);
+        root
+    }
+}
+
+/// What [`Builder::scan`] finds in a node's 64 slots.
+struct Slots {
+    leafvec: u64,
+    ids: [u32; 64],
+    n_ids: usize,
+    vector: u64,
+    children: [(u128, usize); 64],
+    n_children: usize,
 }
 
 /// Node and leaf indices are below 2^31; exceeding that would take tens of GiB.
@@ -266,32 +363,28 @@ impl<V: Copy> Poptrie<V> {
         assert!((1..=24).contains(&direct_bits) && direct_bits < key_bits && key_bits <= 64);
         assert!(ranges.starts.first() == Some(&0) && ranges.starts.len() == ranges.ids.len());
         let region_shift = 128 - direct_bits;
-        let region_size = 1u128 << region_shift;
         let roots = 1usize << direct_bits;
         let mut b = Builder {
             ranges,
             key_bits,
-            nodes: vec![Node::default(); roots],
+            nodes: Vec::new(),
             values: Vec::new(),
             tags: Vec::new(),
             last_id: None,
             answers,
         };
+        // The value in unused inline slots: any leaf's will do.
+        let filler = (b.answers.leaf)(b.ranges.ids[0]).0;
+        let mut roots_v = Vec::with_capacity(roots);
         let mut cursor = 0;
         for j in 0..roots {
             let lo = (j as u128) << region_shift;
             b.ranges.seek(&mut cursor, lo);
-            if b.ranges.constant(cursor, lo + (region_size - 1)) {
-                // One run over the whole region: slot 0 starts it, every slot
-                // reads leaf `base0 + 1 - 1`.
-                let leaf = b.leaf(b.ranges.ids[cursor]);
-                b.nodes[j] = Node::new(1, leaf, 0, 0);
-            } else {
-                b.fill(j, lo, direct_bits, cursor);
-            }
+            roots_v.push(b.root(lo, direct_bits, cursor, filler));
         }
         Poptrie {
             direct_bits,
+            roots: roots_v.into_boxed_slice(),
             nodes: b.nodes.into_boxed_slice(),
             values: b.values.into_boxed_slice(),
             tags: b.tags.into_boxed_slice(),
@@ -314,13 +407,34 @@ impl<V: Copy> Poptrie<V> {
         (next, side == VECTOR)
     }
 
-    /// The root node of `key`.
+    /// The root of `key`.
     #[inline(always)]
-    fn root(&self, key: u64) -> u32 {
-        (key >> (64 - self.direct_bits)) as u32
+    fn root(&self, key: u64) -> &Root<V> {
+        &self.roots[(key >> (64 - self.direct_bits)) as usize]
     }
 
-    /// The value and tag of the leaf in state `s` (`LEAF | index`).
+    /// The root step of `key`. `Ok(leaf)` when the root holds the answer inline;
+    /// else `Err((state, is_node))`: a child node index, or `LEAF |` an external
+    /// leaf. The value and tag are read with masks (in bounds whatever the root
+    /// holds), not behind a branch, so they load from the root's line right away.
+    #[inline(always)]
+    fn root_step(&self, key: u64) -> Result<(V, Tag), (u32, bool)> {
+        let r = self.root(key);
+        let v = (key << self.direct_bits) >> 58;
+        let side = ((r.bits[VECTOR] >> v) & 1) as usize;
+        let rank = (r.bits[side] & upto(v)).count_ones().wrapping_sub(1);
+        let next = r.base[side].wrapping_add(rank);
+        let slot = rank as usize & (INLINE - 1);
+        let value = r.inline[slot];
+        let tag = Tag::from_bits(u64::from(r.tags >> (2 * slot)) & 3);
+        if side == LEAFVEC && r.base[LEAFVEC] == 0 {
+            Ok((value, tag))
+        } else {
+            Err((next, side == VECTOR))
+        }
+    }
+
+    /// The value and tag of the external leaf in state `s` (`LEAF | index`).
     #[inline(always)]
     fn leaf(&self, s: u32) -> (V, Tag) {
         let i = (s & !LEAF) as usize;
@@ -331,21 +445,33 @@ impl<V: Copy> Poptrie<V> {
     /// The leaf for a key aligned to the most significant bit.
     #[inline]
     pub(crate) fn lookup(&self, key: u64) -> (V, Tag) {
-        let mut s = self.root(key);
-        let mut o = self.direct_bits;
-        loop {
-            let (next, child) = self.step(s, key, o);
-            s = next;
-            if !child {
-                return self.leaf(s);
-            }
+        let (mut s, mut node) = match self.root_step(key) {
+            Ok(leaf) => return leaf,
+            Err(next) => next,
+        };
+        let mut o = self.direct_bits + 6;
+        while node {
+            (s, node) = self.step(s, key, o);
             o += 6;
+        }
+        self.leaf(s)
+    }
+
+    /// Prefetches the root of `key`: its first cache line and, when a root is
+    /// larger (`V` wider than 2 bytes), its last one, where the later inline
+    /// leaves are.
+    #[inline(always)]
+    fn prefetch_root(&self, key: u64) {
+        let r = self.root(key);
+        prefetch_read(r);
+        if std::mem::size_of::<Root<V>>() > 64 {
+            prefetch_read(&r.inline[INLINE - 1]);
         }
     }
 
     /// Prefetches what state `s` reads next: node `s` when `node` is true, else its
-    /// leaf value. Both prefetches are issued (one of them of an always-cached
-    /// entry 0) so there is no branch on the freshly computed state.
+    /// external leaf value. Both prefetches are issued (one of them of an entry 0)
+    /// so there is no branch on the freshly computed state.
     #[inline(always)]
     fn prefetch_next(&self, s: u32, node: bool) {
         prefetch_read_slice(&self.nodes, if node { s } else { 0 } as usize);
@@ -355,13 +481,13 @@ impl<V: Copy> Poptrie<V> {
     /// Calls `emit(i, leaf for key(addrs[i]))` once for every `i` (not in order),
     /// [`GROUP`] keys at a time.
     ///
-    /// A software pipeline in the manner of DPDK's bulk lookups: the root node of
-    /// key `j + ROOT_AHEAD` is prefetched while key `j` takes its (branch-free) root
-    /// step, which prefetches key `j`'s leaf or child node, and key
-    /// `j - LEAF_AHEAD`'s leaf is read. A rolling distance keeps a steady number of
-    /// misses in flight; prefetching a whole group's roots at once measured 2x
-    /// slower (the miss buffers fill and the prefetches stall). Keys that go below
-    /// the root level are collected and walked level by level afterwards.
+    /// A software pipeline in the manner of DPDK's bulk lookups: the root of key
+    /// `j + ROOT_AHEAD` is prefetched while key `j` takes its root step. Most keys
+    /// end there (the root holds their leaf inline); the others have their
+    /// external leaf or child node prefetched and are finished after the pass,
+    /// level by level. A rolling distance keeps a steady number of misses in
+    /// flight; prefetching a whole group's roots at once measured 2x slower (the
+    /// miss buffers fill and the prefetches stall).
     #[inline]
     pub(crate) fn lookup_bulk<A: Copy>(
         &self,
@@ -371,8 +497,8 @@ impl<V: Copy> Poptrie<V> {
     ) {
         let mut keys = [0u64; GROUP];
         let mut state = [0u32; GROUP];
+        let mut pending = [0u8; GROUP];
         let mut deep = [0u8; GROUP];
-        let mut went_deep = [0u8; GROUP];
         for (c, chunk) in addrs.chunks(GROUP).enumerate() {
             let base = c * GROUP;
             let n = chunk.len();
@@ -381,55 +507,43 @@ impl<V: Copy> Poptrie<V> {
             }
             let keys = &keys[..n];
             for &k in keys.iter().take(ROOT_AHEAD) {
-                prefetch_read_slice(&self.nodes, self.root(k) as usize);
+                self.prefetch_root(k);
             }
-            let mut n_deep = 0;
-            let o = self.direct_bits;
-            for j in 0..n {
+            let (mut n_pending, mut n_deep) = (0, 0);
+            for (j, &k) in keys.iter().enumerate() {
                 if let Some(&ahead) = keys.get(j + ROOT_AHEAD) {
-                    prefetch_read_slice(&self.nodes, self.root(ahead) as usize);
+                    self.prefetch_root(ahead);
                 }
-                let k = keys[j];
-                let (next, child) = self.step(self.root(k), k, o);
-                state[j] = next;
-                self.prefetch_next(next, child);
-                deep[n_deep] = j as u8;
-                n_deep += usize::from(child);
-                if j >= LEAF_AHEAD {
-                    let i = j - LEAF_AHEAD;
-                    if state[i] & LEAF != 0 {
-                        let (v, t) = self.leaf(state[i]);
-                        emit(base + i, v, t);
+                match self.root_step(k) {
+                    Ok((v, t)) => emit(base + j, v, t),
+                    Err((next, node)) => {
+                        state[j] = next;
+                        self.prefetch_next(next, node);
+                        pending[n_pending] = j as u8;
+                        n_pending += 1;
+                        deep[n_deep] = j as u8;
+                        n_deep += usize::from(node);
                     }
                 }
             }
-            for i in n.saturating_sub(LEAF_AHEAD)..n {
-                if state[i] & LEAF != 0 {
-                    let (v, t) = self.leaf(state[i]);
-                    emit(base + i, v, t);
-                }
-            }
             // Below the roots (a /24 holding longer prefixes): level by level.
-            let n_went_deep = n_deep;
-            went_deep[..n_deep].copy_from_slice(&deep[..n_deep]);
-            let mut o = o + 6;
+            let mut o = self.direct_bits + 6;
             while n_deep > 0 {
-                let pending = n_deep;
+                let walking = n_deep;
                 n_deep = 0;
-                for j in 0..pending {
+                for j in 0..walking {
                     let i = usize::from(deep[j]);
-                    let (next, child) = self.step(state[i], keys[i], o);
+                    let (next, node) = self.step(state[i], keys[i], o);
                     state[i] = next;
-                    self.prefetch_next(next, child);
+                    self.prefetch_next(next, node);
                     deep[n_deep] = i as u8;
-                    n_deep += usize::from(child);
+                    n_deep += usize::from(node);
                 }
                 o += 6;
             }
-            for &i in &went_deep[..n_went_deep] {
-                let i = usize::from(i);
-                let (v, t) = self.leaf(state[i]);
-                emit(base + i, v, t);
+            for &i in &pending[..n_pending] {
+                let (v, t) = self.leaf(state[usize::from(i)]);
+                emit(base + usize::from(i), v, t);
             }
         }
     }
@@ -437,6 +551,7 @@ impl<V: Copy> Poptrie<V> {
     /// Heap and inline bytes of the structure.
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
+            + self.roots.len() * std::mem::size_of::<Root<V>>()
             + self.nodes.len() * std::mem::size_of::<Node>()
             + self.values.len() * std::mem::size_of::<V>()
             + self.tags.len() * std::mem::size_of::<u64>()
@@ -445,10 +560,10 @@ impl<V: Copy> Poptrie<V> {
     /// Internal nodes below the roots.
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len() - (1 << self.direct_bits)
+        self.nodes.len()
     }
 
-    /// Stored leaves.
+    /// Leaves stored outside the roots.
     #[cfg(test)]
     pub(crate) fn leaf_count(&self) -> usize {
         self.values.len()

@@ -214,17 +214,41 @@ mod tests {
     }
 
     #[test]
-    fn equal_neighbouring_leaves_are_stored_once() {
-        // Every root but the one holding 192.0.2.0/24 answers "no match": they share
-        // one leaf, and that root's leaves (none, x, none) share it at both ends.
+    fn roots_hold_their_leaves_and_equal_neighbouring_external_leaves_are_stored_once() {
+        // A /24 and its neighbours: three leaf runs, all inline in the root.
         let m = build(&[(0xC000_0200, 24, 7)]);
-        assert_eq!(m.leaf_count(), 3);
-        // The same with a default route: still three leaves for 2^18 roots.
-        let m = build(&[(0, 0, 1), (0xC000_0200, 24, 7)]);
-        assert_eq!(m.leaf_count(), 3);
-        assert_eq!(m.lookup(0xC000_0200), Some(7));
-        assert_eq!(m.lookup(0xC000_0300), Some(1));
+        assert_eq!((m.node_count(), m.leaf_count()), (0, 0));
+        // A host route: the root holds one run ("no match") and a child; the /24
+        // node's run is "no match" (one leaf), the /30 node's runs are "no match",
+        // 7, "no match", and its first shares the /24 node's leaf: three leaves.
+        let m = build(&[(0xC000_0201, 32, 7)]);
+        assert_eq!((m.node_count(), m.leaf_count()), (2, 3));
+        let m = build(&[(0, 0, 1), (0xC000_0201, 32, 7)]);
+        assert_eq!((m.node_count(), m.leaf_count()), (2, 3));
+        assert_eq!(m.lookup(0xC000_0201), Some(7));
+        assert_eq!(m.lookup(0xC000_0200), Some(1));
         assert_eq!(m.lookup(0), Some(1));
+    }
+
+    #[test]
+    fn a_root_with_more_runs_than_it_holds_inline_keeps_them_outside() {
+        // 9 /24s spaced out from the start of one /18: 18 runs, over the 16 a
+        // root holds.
+        let entries: Vec<(u32, u8, u16)> = (0..9u32)
+            .map(|i| (0xC633_0000 + (i << 9), 24, i as u16 + 1))
+            .collect();
+        let m = build(&entries);
+        assert_eq!((m.node_count(), m.leaf_count()), (0, 18));
+        for (i, &(a, _, v)) in entries.iter().enumerate() {
+            assert_eq!(m.lookup(a | 0xff), Some(v), "{i}");
+            assert_eq!(m.lookup(a + 0x100), None, "{i}");
+        }
+        let addrs: Vec<u32> = (0..64u32).map(|i| 0xC633_0000 + (i << 8) + i).collect();
+        let mut out = vec![None; 64];
+        m.lookup_bulk(&addrs, &mut out);
+        for (a, o) in addrs.iter().zip(&out) {
+            assert_eq!(*o, m.lookup(*a));
+        }
     }
 
     #[test]
