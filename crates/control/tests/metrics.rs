@@ -165,6 +165,11 @@ fn metrics_parse_with_the_prometheus_client_parser_and_carry_the_counters() {
     );
     assert_eq!(value(&f, "op25b_healthy", &[]), 1.0);
     assert_eq!(value(&f, "op25b_mempool_size_mbufs", &[]), 4096.0);
+    assert_eq!(
+        value(&f, "op25b_burst_latency_seconds", &[("quantile", "0.99")]),
+        9e-6
+    );
+    assert_eq!(value(&f, "op25b_latency_bursts_total", &[]), 1000.0);
 }
 
 /// The rules of https://prometheus.io/docs/instrumenting/writing_exporters/ and

@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 use control::api::{Api, ApiOptions};
 use control::watchdog::{self, OnStall, WorkerLoops};
 use control::{ActiveConfig, Controller, Handle, Options, Plane};
-use dataplane::{PoolStats, Published, Report, SampleAction, SampleRecord, Totals, WorkerInfo};
+use dataplane::{
+    LatencyReport, PoolStats, Published, Report, SampleAction, SampleRecord, Totals, WorkerInfo,
+};
 
 pub const CONFIG: &str = "\
 version: 1
@@ -103,7 +105,14 @@ impl Plane for ModelPlane {
             generation: g.number,
             config_hash: g.tables.hash().to_string(),
             pools,
-            latency_ns: None,
+            latency_ns: Some(LatencyReport {
+                bursts: 1000,
+                p50: 1500,
+                p90: 2500,
+                p99: 9000,
+                p999: 20000,
+                max: 65000,
+            }),
             mempool_in_use: 12,
             mempool_size: 4096,
             ports: Vec::new(),
