@@ -179,6 +179,14 @@ impl Handle {
                 source,
                 reply,
             })
+            .map_err(|why| {
+                if why.contains("did not answer") {
+                    // The request is queued: it may still be published later.
+                    format!("{why}; the push may still take effect: check GET /v1/config")
+                } else {
+                    why
+                }
+            })
             .and_then(|r| r);
         match published {
             Ok(p) => {
