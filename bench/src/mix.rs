@@ -365,7 +365,10 @@ mod tests {
         assert!((m / 12_000.0 - 4.0 / 12.0).abs() < 0.02, "594: {m}");
         assert!((l / 12_000.0 - 1.0 / 12.0).abs() < 0.01, "1514: {l}");
         let small = f.iter().filter(|(b, _)| b.len() < 594).count() as f64;
-        assert!((small / 12_000.0 - 7.0 / 12.0).abs() < 0.02, "small: {small}");
+        assert!(
+            (small / 12_000.0 - 7.0 / 12.0).abs() < 0.02,
+            "small: {small}"
+        );
         assert!(s / 12_000.0 > 0.25, "60: {s}");
         let st = stats(&f);
         assert!(
