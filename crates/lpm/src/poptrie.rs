@@ -104,25 +104,35 @@ impl Node {
     }
 }
 
-/// Leaves a root holds in its own cache line(s) (see [`Root`]).
-pub(crate) const INLINE: usize = 16;
+/// Leaves a root holds inline when values take at most 2 bytes (a 64-byte root):
+/// the background and 13 other runs.
+pub(crate) const INLINE_NARROW: usize = 14;
+/// Leaves a root holds inline for wider values (`u32`: a 64-byte root): the
+/// background and 6 other runs.
+pub(crate) const INLINE_WIDE: usize = 7;
 
 /// A root node: the bitmaps and bases of a [`Node`], and, when the root has at most
-/// [`INLINE`] leaf runs, the leaves themselves. For `V = u16` a root is exactly one
-/// 64-byte cache line (`u32`: two adjacent lines), so a lookup that ends at its root
-/// (a /24 or shorter prefix, or no match) costs one memory access, like DIR-24-8's
-/// tbl24 but in 16 MiB instead of 32-64 MiB.
+/// `N` leaf runs, the leaves themselves. For `V = u16` with `N = 16` and `V = u32`
+/// with `N = 8` a root is exactly one 64-byte cache line, so a lookup that ends at
+/// its root (a /24 or shorter prefix, or no match) costs one memory access, like
+/// DIR-24-8's tbl24 but in 16 MiB instead of 32-64 MiB.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
-struct Root<V> {
-    /// As in [`Node`]: `[LEAFVEC]` leaf-run starts, `[VECTOR]` child slots.
+struct Root<V, const N: usize> {
+    /// `[VECTOR]`: child slots, as in [`Node`]. `[LEAFVEC]`: with inline leaves, the
+    /// starts of the runs of answers other than the background (background and
+    /// child slots are transparent); with external leaves, all leaf-run starts as
+    /// in a [`Node`].
     bits: [u64; 2],
+    /// With inline leaves: the slots answered by the background, `inline[0]`.
+    bgvec: u64,
     /// `[VECTOR]`: the first child in `nodes`. `[LEAFVEC]`: 0 when the leaves are
     /// inline, else `LEAF |` the first of them in the external leaf arrays.
     base: [u32; 2],
     /// Tag of inline leaf `r`: bits `2r..2r + 2`.
     tags: u32,
-    inline: [V; INLINE],
+    /// `[0]` the background answer, `[r]` the `r`-th other run's.
+    inline: [V; N],
 }
 
 /// The bits `0..=v` of a 64-bit bitmap.
@@ -156,11 +166,11 @@ impl Ranges<'_> {
 
 /// A built poptrie whose leaves are `V` values with a [`Tag`].
 #[derive(Clone)]
-pub(crate) struct Poptrie<V> {
+pub(crate) struct Poptrie<V, const N: usize> {
     /// Number of key bits that select a root node.
     direct_bits: u32,
     /// `2^direct_bits` roots, one per value of the key's top bits.
-    roots: Box<[Root<V>]>,
+    roots: Box<[Root<V, N>]>,
     /// The internal nodes below the roots.
     nodes: Box<[Node]>,
     /// Leaf values; never empty.
@@ -169,7 +179,7 @@ pub(crate) struct Poptrie<V> {
     tags: Box<[u64]>,
 }
 
-impl<V> fmt::Debug for Poptrie<V> {
+impl<V, const N: usize> fmt::Debug for Poptrie<V, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Poptrie")
             .field("direct_bits", &self.direct_bits)
@@ -293,7 +303,7 @@ impl<V: Copy> Builder<'_, '_, V> {
     }
 
     /// The root for the region starting at `lo` (the first `o` bits fixed).
-    fn root(&mut self, lo: u128, o: u32, cursor: usize, filler: V) -> Root<V> {
+    fn root<const N: usize>(&mut self, lo: u128, o: u32, cursor: usize, filler: V) -> Root<V, N> {
         let region_end = lo + ((1u128 << (128 - o)) - 1);
         let slots = if self.ranges.constant(cursor, region_end) {
             // One run over the whole region: slot 0 starts it.
@@ -312,20 +322,65 @@ impl<V: Copy> Builder<'_, '_, V> {
         };
         let mut root = Root {
             bits: [0; 2],
+            bgvec: 0,
             base: [0; 2],
             tags: 0,
-            inline: [filler; INLINE],
+            inline: [filler; N],
         };
-        root.bits[LEAFVEC] = slots.leafvec;
         root.bits[VECTOR] = slots.vector;
         let ids = &slots.ids[..slots.n_ids];
-        if ids.len() <= INLINE {
-            for (r, &id) in ids.iter().enumerate() {
+        // The slot-by-slot answer ids (`None` for child slots).
+        let mut slot_ids = [None; 64];
+        let mut run = 0;
+        for (v, slot) in slot_ids.iter_mut().enumerate() {
+            if slots.vector >> v & 1 != 0 {
+                continue;
+            }
+            if slots.leafvec >> v & 1 != 0 {
+                run += 1;
+            }
+            *slot = Some(ids[run - 1]);
+        }
+        // The background: the id with the most runs (the gaps between the prefixes
+        // of a region are usually one "no match" or covering answer).
+        // (A root whose slots are all children has no leaves: id 0 stands in.)
+        let mut bg = ids.first().copied().unwrap_or(0);
+        let mut best = 0;
+        for &id in ids {
+            let count = ids.iter().filter(|&&i| i == id).count();
+            if count > best {
+                (bg, best) = (id, count);
+            }
+        }
+        // Runs of the other ids, background and child slots transparent.
+        let mut bgvec = 0u64;
+        let mut leafvec = 0u64;
+        let mut others = [0u32; 64];
+        let mut n_others = 0;
+        let mut prev = None;
+        for (v, slot) in slot_ids.iter().enumerate() {
+            match *slot {
+                Some(id) if id == bg => bgvec |= 1 << v,
+                Some(id) if prev != Some(id) => {
+                    leafvec |= 1 << v;
+                    others[n_others] = id;
+                    n_others += 1;
+                    prev = Some(id);
+                }
+                _ => {}
+            }
+        }
+        if n_others < N {
+            // inline[0] is the background, inline[r] the r-th other run.
+            for (r, &id) in std::iter::once(&bg).chain(&others[..n_others]).enumerate() {
                 let (value, tag) = (self.answers.leaf)(id);
                 root.inline[r] = value;
                 root.tags |= (tag as u32) << (2 * r);
             }
+            root.bits[LEAFVEC] = leafvec;
+            root.bgvec = bgvec;
         } else {
+            root.bits[LEAFVEC] = slots.leafvec;
             root.base[LEAFVEC] = self.external(ids);
         }
         root.base[VECTOR] = self.children(&slots, o);
@@ -351,7 +406,7 @@ fn index_u32(i: usize) -> u32 {
         .expect("poptrie index exceeds 2^31 (table far beyond any supported size)")
 }
 
-impl<V: Copy> Poptrie<V> {
+impl<V: Copy, const N: usize> Poptrie<V, N> {
     /// Builds the trie over `key_bits` (32 or 64) significant bits, with `2^direct_bits`
     /// root nodes. `ranges` must start at position 0 and be strictly increasing.
     pub(crate) fn build(
@@ -361,6 +416,7 @@ impl<V: Copy> Poptrie<V> {
         answers: Answers<'_, V>,
     ) -> Self {
         assert!((1..=24).contains(&direct_bits) && direct_bits < key_bits && key_bits <= 64);
+        assert!((1..=16).contains(&N), "a root holds 1 to 16 leaves inline");
         assert!(ranges.starts.first() == Some(&0) && ranges.starts.len() == ranges.ids.len());
         let region_shift = 128 - direct_bits;
         let roots = 1usize << direct_bits;
@@ -409,7 +465,7 @@ impl<V: Copy> Poptrie<V> {
 
     /// The root of `key`.
     #[inline(always)]
-    fn root(&self, key: u64) -> &Root<V> {
+    fn root(&self, key: u64) -> &Root<V, N> {
         &self.roots[(key >> (64 - self.direct_bits)) as usize]
     }
 
@@ -422,9 +478,14 @@ impl<V: Copy> Poptrie<V> {
         let r = self.root(key);
         let v = (key << self.direct_bits) >> 58;
         let side = ((r.bits[VECTOR] >> v) & 1) as usize;
-        let rank = (r.bits[side] & upto(v)).count_ones().wrapping_sub(1);
-        let next = r.base[side].wrapping_add(rank);
-        let slot = rank as usize & (INLINE - 1);
+        let rank = (r.bits[side] & upto(v)).count_ones();
+        let next = r.base[side].wrapping_add(rank).wrapping_sub(1);
+        let background = (r.bgvec >> v) & 1 != 0;
+        let slot = if background {
+            0
+        } else {
+            (rank as usize).min(N - 1)
+        };
         let value = r.inline[slot];
         let tag = Tag::from_bits(u64::from(r.tags >> (2 * slot)) & 3);
         if side == LEAFVEC && r.base[LEAFVEC] == 0 {
@@ -464,8 +525,8 @@ impl<V: Copy> Poptrie<V> {
     fn prefetch_root(&self, key: u64) {
         let r = self.root(key);
         prefetch_read(r);
-        if std::mem::size_of::<Root<V>>() > 64 {
-            prefetch_read(&r.inline[INLINE - 1]);
+        if std::mem::size_of::<Root<V, N>>() > 64 {
+            prefetch_read(&r.inline[N - 1]);
         }
     }
 
@@ -551,7 +612,7 @@ impl<V: Copy> Poptrie<V> {
     /// Heap and inline bytes of the structure.
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.roots.len() * std::mem::size_of::<Root<V>>()
+            + self.roots.len() * std::mem::size_of::<Root<V, N>>()
             + self.nodes.len() * std::mem::size_of::<Node>()
             + self.values.len() * std::mem::size_of::<V>()
             + self.tags.len() * std::mem::size_of::<u64>()
@@ -567,5 +628,70 @@ impl<V: Copy> Poptrie<V> {
     #[cfg(test)]
     pub(crate) fn leaf_count(&self) -> usize {
         self.values.len()
+    }
+}
+
+/// A poptrie whose roots are one cache line for the value type: 16 inline leaves for
+/// values up to 2 bytes, 8 for wider ones.
+#[derive(Debug, Clone)]
+pub(crate) enum Trie<V> {
+    Narrow(Poptrie<V, INLINE_NARROW>),
+    Wide(Poptrie<V, INLINE_WIDE>),
+}
+
+macro_rules! each {
+    ($self:expr, $t:ident => $e:expr) => {
+        match $self {
+            Trie::Narrow($t) => $e,
+            Trie::Wide($t) => $e,
+        }
+    };
+}
+
+impl<V: Copy> Trie<V> {
+    /// [`Poptrie::build`] with the inline leaf count that fits `V`.
+    pub(crate) fn build(
+        ranges: Ranges<'_>,
+        direct_bits: u32,
+        key_bits: u32,
+        answers: Answers<'_, V>,
+    ) -> Self {
+        if std::mem::size_of::<V>() <= 2 {
+            Trie::Narrow(Poptrie::build(ranges, direct_bits, key_bits, answers))
+        } else {
+            Trie::Wide(Poptrie::build(ranges, direct_bits, key_bits, answers))
+        }
+    }
+
+    /// [`Poptrie::lookup`].
+    #[inline]
+    pub(crate) fn lookup(&self, key: u64) -> (V, Tag) {
+        each!(self, t => t.lookup(key))
+    }
+
+    /// [`Poptrie::lookup_bulk`].
+    #[inline]
+    pub(crate) fn lookup_bulk<A: Copy>(
+        &self,
+        addrs: &[A],
+        key: impl Fn(A) -> u64,
+        emit: impl FnMut(usize, V, Tag),
+    ) {
+        each!(self, t => t.lookup_bulk(addrs, key, emit))
+    }
+
+    /// Heap bytes of the structure (not counting this value itself).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        each!(self, t => t.memory_bytes() - std::mem::size_of_val(t))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn node_count(&self) -> usize {
+        each!(self, t => t.node_count())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn leaf_count(&self) -> usize {
+        each!(self, t => t.leaf_count())
     }
 }

@@ -4,7 +4,7 @@
 //! full routing table costs two dependent loads (root node, leaf) in a structure of
 //! about 13 MiB (1M prefixes, `u32` values) instead of DIR-24-8's 64 MiB.
 
-use crate::poptrie::{Answers, Poptrie, Ranges, Tag};
+use crate::poptrie::{Answers, Ranges, Tag, Trie};
 use crate::runs::Runs;
 
 /// Key bits that select a root node in a large table (chosen by measurement,
@@ -36,7 +36,7 @@ fn interval(addr: u32, len: u8) -> (u128, u128) {
 #[derive(Debug, Clone)]
 pub(crate) struct Map4<V> {
     /// `None` for a map without entries (a trie needs at least one value).
-    trie: Option<Poptrie<V>>,
+    trie: Option<Trie<V>>,
 }
 
 impl<V: Copy> Map4<V> {
@@ -75,7 +75,7 @@ impl<V: Copy> Map4<V> {
         );
         // All boundaries sit on whole addresses, so no slot past the last key bit can
         // be split and the fallback is never used.
-        let trie = Poptrie::build(
+        let trie = Trie::build(
             Ranges {
                 starts: &runs.starts,
                 ids: &runs.ids,
@@ -118,11 +118,7 @@ impl<V: Copy> Map4<V> {
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self
-                .trie
-                .as_ref()
-                .map_or(0, |t| t.memory_bytes() - std::mem::size_of::<Poptrie<V>>())
+        std::mem::size_of::<Self>() + self.trie.as_ref().map_or(0, Trie::heap_bytes)
     }
 
     #[cfg(test)]
@@ -215,7 +211,8 @@ mod tests {
 
     #[test]
     fn roots_hold_their_leaves_and_equal_neighbouring_external_leaves_are_stored_once() {
-        // A /24 and its neighbours: three leaf runs, all inline in the root.
+        // A /24 and its neighbours: the background ("no match") and the /24's
+        // answer, inline in the root.
         let m = build(&[(0xC000_0200, 24, 7)]);
         assert_eq!((m.node_count(), m.leaf_count()), (0, 0));
         // A host route: the root holds one run ("no match") and a child; the /24
@@ -232,13 +229,21 @@ mod tests {
 
     #[test]
     fn a_root_with_more_runs_than_it_holds_inline_keeps_them_outside() {
-        // 9 /24s spaced out from the start of one /18: 18 runs, over the 16 a
-        // root holds.
-        let entries: Vec<(u32, u8, u16)> = (0..9u32)
+        // 16 /24s spaced out from the start of one /18: 16 runs besides the
+        // background ("no match"), over the 13 a u16 root holds, so all 32 runs are
+        // stored outside.
+        let entries: Vec<(u32, u8, u16)> = (0..16u32)
             .map(|i| (0xC633_0000 + (i << 9), 24, i as u16 + 1))
             .collect();
         let m = build(&entries);
-        assert_eq!((m.node_count(), m.leaf_count()), (0, 18));
+        assert_eq!((m.node_count(), m.leaf_count()), (0, 32));
+        // 13 fit: the background and the 13 others inline.
+        let m13 = build(&entries[..13]);
+        assert_eq!((m13.node_count(), m13.leaf_count()), (0, 0));
+        for &(a, _, v) in &entries[..13] {
+            assert_eq!(m13.lookup(a), Some(v));
+            assert_eq!(m13.lookup(a + 0x100), None);
+        }
         for (i, &(a, _, v)) in entries.iter().enumerate() {
             assert_eq!(m.lookup(a | 0xff), Some(v), "{i}");
             assert_eq!(m.lookup(a + 0x100), None, "{i}");

@@ -8,7 +8,7 @@
 //! of answers over the low 64 bits by another. Only addresses inside such a /64 pay
 //! for it.
 
-use crate::poptrie::{Answers, Poptrie, Ranges, Tag};
+use crate::poptrie::{Answers, Ranges, Tag, Trie};
 use crate::runs::Runs;
 
 /// Key bits that select a root node in a large table (chosen by measurement,
@@ -67,7 +67,7 @@ impl<V: Copy> Windows<V> {
 #[derive(Debug, Clone)]
 pub(crate) struct Map6<V> {
     /// `None` for a map without entries (a trie needs at least one value).
-    trie: Option<Poptrie<V>>,
+    trie: Option<Trie<V>>,
     windows: Windows<V>,
 }
 
@@ -137,7 +137,7 @@ impl<V: Copy> Map6<V> {
 
         // Ids past the values name windows: `values.len() + k` is window `k`.
         let n_values = values.len();
-        let trie = Poptrie::build(
+        let trie = Trie::build(
             Ranges {
                 starts: &runs.starts,
                 ids: &runs.ids,
@@ -207,10 +207,7 @@ impl<V: Copy> Map6<V> {
 
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self
-                .trie
-                .as_ref()
-                .map_or(0, |t| t.memory_bytes() - std::mem::size_of::<Poptrie<V>>())
+            + self.trie.as_ref().map_or(0, Trie::heap_bytes)
             + self.windows.his.len() * 8
             + self.windows.offsets.len() * 4
             + self.windows.starts.len() * 8

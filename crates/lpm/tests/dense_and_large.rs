@@ -82,6 +82,10 @@ proptest! {
         burst in 1usize..150,
     ) {
         let lpm = Lpm4::build(&table).unwrap();
+        // The same table with 4-byte values: roots hold 8 leaves inline, not 16.
+        let wide_table: Vec<(u32, u8, u32)> =
+            table.iter().map(|&(a, l, v)| (a, l, u32::from(v) << 16 | 1)).collect();
+        let wide = Lpm4::build(&wide_table).unwrap();
         let mut addrs: Vec<u32> = probes.iter().map(|&p| 0xC633_0000 | u32::from(p)).collect();
         for &(net, len, _) in &table {
             addrs.extend([net, net | !mask4(len), net.wrapping_sub(1), (net | !mask4(len)).wrapping_add(1)]);
@@ -90,10 +94,17 @@ proptest! {
         for (a, o) in addrs.chunks(burst).zip(bulk.chunks_mut(burst)) {
             lpm.lookup_bulk(a, o);
         }
+        let mut wide_bulk = vec![None; addrs.len()];
+        for (a, o) in addrs.chunks(burst).zip(wide_bulk.chunks_mut(burst)) {
+            wide.lookup_bulk(a, o);
+        }
         for (i, &a) in addrs.iter().enumerate() {
             let want = reference::lookup4(&table, a);
             prop_assert_eq!(lpm.lookup(a), want, "addr {:#010x}", a);
             prop_assert_eq!(bulk[i], want, "bulk addr {:#010x}", a);
+            let want_wide = want.map(|v| u32::from(v) << 16 | 1);
+            prop_assert_eq!(wide.lookup(a), want_wide, "wide addr {:#010x}", a);
+            prop_assert_eq!(wide_bulk[i], want_wide, "wide bulk addr {:#010x}", a);
         }
     }
 
