@@ -8,17 +8,21 @@
 //!
 //! # Implementation
 //!
-//! Both maps are poptries (Asai & Ohara, SIGCOMM 2015): a direct-pointing array over
-//! the top bits (18 for IPv4, 16 for IPv6), then nodes of 6-bit strides made of two
-//! 64-bit bitmaps whose population counts index contiguous children and
-//! run-length-compressed leaves holding the answers. A 1M-prefix IPv4 table takes
-//! about 19 MiB (DPDK's DIR-24-8: 90 MiB), 200k IPv6 prefixes about 17 MiB. The IPv6
-//! trie covers the top 64 bits; /64s that contain longer prefixes are resolved by a
-//! binary search over that /64's own answers. The trie is built from the *answer
-//! function* of the table (sorted runs of equal answers), so equal neighbours never
-//! cost a node. [`Lpm4::lookup_bulk`] walks 64 addresses one level at a time,
-//! branch-free, so their cache misses overlap. `bench/LPM.md` records the
-//! measurements behind the design and the comparison with DPDK's `rte_fib`/`rte_fib6`.
+//! Both maps are poptries (Asai & Ohara, SIGCOMM 2015) with cache-line roots: an
+//! array of root nodes over the top bits (18 for a large IPv4 table, 16 for IPv6;
+//! 12 and 10 for small tables), then nodes of 6-bit strides made of two 64-bit
+//! bitmaps whose population counts index contiguous children and
+//! run-length-compressed leaves. A root holds its leaves in its own 64-byte line
+//! when they fit, so with a full IPv4 table most lookups are one memory access
+//! (DPDK's DIR-24-8 also needs one, in a 2-4x larger table). 1M IPv4 prefixes take
+//! about 17 MiB (`u16` values; DIR-24-8: 45-90 MiB), 200k IPv6 prefixes about
+//! 16 MiB. The IPv6 trie covers the top 64 bits; /64s that contain longer prefixes
+//! are resolved by a binary search over that /64's own answers. The trie is built
+//! from the *answer function* of the table (sorted runs of equal answers), so equal
+//! neighbours never cost a node. [`Lpm4::lookup_bulk`] is a software pipeline that
+//! prefetches (through the `prefetch` crate) each address's root 24 addresses
+//! ahead. `bench/LPM.md` records the measurements behind the design and the
+//! comparison with DPDK's `rte_fib`/`rte_fib6`.
 //!
 //! [`reference`](mod@reference) holds a linear-scan model used by the property tests.
 

@@ -2,18 +2,23 @@
 //!
 //! After Asai & Ohara, "Poptrie: A Compressed Trie with Population Count for Fast
 //! and Scalable Software IP Routing Table Lookup" (SIGCOMM 2015), with the
-//! direct-pointing array replaced by an array of root nodes:
+//! direct-pointing array replaced by cache-line *roots* that hold their leaves:
 //!
-//! - `2^s` *root nodes*, one per value of the top `s` bits of the key, stored as
-//!   `nodes[0..2^s]`, so the first node of a lookup is found without a load (the
-//!   paper's direct-pointing array costs one more dependent access). A root whose
-//!   region has one answer is a node with a single leaf run;
 //! - 6-bit strides. A node is two 64-bit bitmaps and two bases: bit `v` of
 //!   `vector` says slot `v` is an internal child; the children of a node are stored
 //!   contiguously from `base1`, so child `v` is `nodes[base1 + popcnt(vector & mask(v)) - 1]`.
 //!   Leaf slots are run-length compressed: bit `v` of `leafvec` marks a leaf slot whose
 //!   answer differs from the previous leaf slot's (child slots are transparent), so the
 //!   answer of leaf slot `v` is leaf `base0 + popcnt(leafvec & mask(v)) - 1`.
+//! - `2^s` roots ([`Root`]), one per value of the top `s` bits of the key, found
+//!   without a load (the paper's direct-pointing array costs one more dependent
+//!   access). A root is a node that also holds its leaves when they fit in its
+//!   64-byte line: the answer with the most runs (the *background*: the gaps
+//!   between the prefixes of the region, no match or a covering prefix) once, with
+//!   a bitmap of its slots, and up to 13 (`u16` values) or 6 (`u32`) other runs.
+//!   A lookup that ends at its root, the common case for a full IPv4 table with
+//!   `s = 18` (a /24 is one slot), is one memory access, like DIR-24-8's, in
+//!   16 MiB instead of 32-64 MiB. Roots with more runs keep them outside like nodes.
 //!
 //! Keys are `u64` aligned to the most significant bit (an IPv4 address is shifted left
 //! by 32, an IPv6 lookup uses the top 64 bits), so extracting the slot at bit offset
@@ -23,18 +28,16 @@
 //! the prefixes themselves: a sorted list of boundaries `(start, answer id)` over a
 //! 128-bit position space (keys occupy its top bits). A slot becomes a leaf exactly
 //! when the answer is constant over it, so siblings with the same answer never create
-//! nodes. A leaf is the caller's value `V` itself plus a 2-bit tag (kept in a
-//! separate bitmap, [`Tag`]) saying whether the value is an answer, "no match", or
-//! "look further" (IPv6 windows); a lookup ends with the leaf load and no further
-//! indirection, and `V = u32` costs 4 bytes a leaf instead of `Option<u32>`'s 8. A
-//! node whose first leaf equals the last leaf stored before it shares that leaf.
+//! nodes. A leaf is the caller's value `V` itself plus a 2-bit [`Tag`] saying
+//! whether the value is an answer, "no match", or "look further" (IPv6 windows);
+//! a lookup ends with the leaf and no further indirection, and `V = u32` costs 4
+//! bytes a leaf instead of `Option<u32>`'s 8. A node whose first external leaf
+//! equals the last one stored before it shares that leaf.
 //!
-//! Why this shape (bench/LPM.md has the numbers): with 4 KiB pages, random lookups
-//! slow down by 2-3x once the structure outgrows what the TLB maps (about 12 MiB
-//! on the measured machine), so the trie is kept compact, and each lookup touches
-//! two places for a /24 (its root node and its leaf). [`Poptrie::lookup_bulk`]
-//! is a software pipeline with prefetches a fixed distance ahead (DPDK's bulk
-//! lookups work the same way), so the cache and TLB misses of several keys overlap.
+//! [`Poptrie::lookup_bulk`] is a software pipeline with the root prefetched a
+//! fixed distance ahead (DPDK's bulk lookups work the same way), so the cache and
+//! TLB misses of many keys overlap. bench/LPM.md has the measurements behind every
+//! choice here.
 
 use prefetch::{prefetch_read, prefetch_read_slice};
 use std::fmt;

@@ -1,18 +1,19 @@
 //! The IPv4 map: one poptrie over the 32-bit address with 2^18 root nodes.
 //!
-//! With 18 root bits a /24 is resolved by its root node, so the common case of a
-//! full routing table costs two dependent loads (root node, leaf) in a structure of
-//! about 13 MiB (1M prefixes, `u32` values) instead of DIR-24-8's 64 MiB.
+//! With 18 root bits a /24 is one slot of its root, and the root's line usually
+//! holds the answer too, so the common case of a full routing table costs one
+//! memory access in a structure of about 17 MiB (1M prefixes, `u16` values; 20 MiB
+//! with `u32`) instead of DIR-24-8's 32-64 MiB.
 
 use crate::poptrie::{Answers, Ranges, Tag, Trie};
 use crate::runs::Runs;
 
-/// Key bits that select a root node in a large table (chosen by measurement,
-/// bench/LPM.md): 2^18 roots of 24 bytes (6 MiB) resolve a /24 at the root.
+/// Key bits that select a root in a large table (chosen by measurement,
+/// bench/LPM.md): 2^18 roots of 64 bytes (16 MiB) resolve a /24 at the root.
 pub(crate) const DIRECT_BITS: u32 = 18;
 
-/// Root bits of a small table: 4,096 roots (96 KiB), a /24 two nodes down. The
-/// whole trie then stays in the caches; 6 MiB of mostly identical roots would only
+/// Root bits of a small table: 4,096 roots (256 KiB), a /24 two nodes down. The
+/// whole trie then stays in the caches; 16 MiB of mostly identical roots would only
 /// cost memory (policy tables are built per destination set and kept twice during
 /// a swap) and TLB misses.
 pub(crate) const SMALL_DIRECT_BITS: u32 = 12;

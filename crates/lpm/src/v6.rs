@@ -12,10 +12,10 @@ use crate::poptrie::{Answers, Ranges, Tag, Trie};
 use crate::runs::Runs;
 
 /// Key bits that select a root node in a large table (chosen by measurement,
-/// bench/LPM.md): 2^16 roots of 24 bytes (1.5 MiB).
+/// bench/LPM.md): 2^16 roots of 64 bytes (4 MiB).
 pub(crate) const DIRECT_BITS: u32 = 16;
 
-/// Root bits of a small table: 1,024 roots (24 KiB).
+/// Root bits of a small table: 1,024 roots (64 KiB).
 pub(crate) const SMALL_DIRECT_BITS: u32 = 10;
 
 /// Tables with at least this many prefixes get [`DIRECT_BITS`].
