@@ -13,7 +13,7 @@ DEMO_DIR   := target/demo
 # Each DPDK process gets its own runtime directory (no shared config with other runs).
 EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo-$$$$ --log-level=*:warning
 
-.PHONY: all build demo test deps-build deps-test lint fixtures clean bench
+.PHONY: all build demo test deps-build deps-test lint fixtures clean bench fuzz soak
 
 all: build
 
@@ -66,3 +66,19 @@ bench:
 	@bash .ci/install-deps $(BUILD_DEPS) dpdk-dev python3-matplotlib
 	$(CARGO) build --release -p op25bd -p op25b-bench
 	./target/release/op25b-bench --bin-dir target/release --out bench/results --results-md bench/RESULTS.md
+
+# Fuzzing (not part of `make test`; needs a nightly toolchain, installs
+# cargo-fuzz if missing): each target (packet, config, api) for FUZZ_SECONDS
+# from the in-tree corpus. `make test` replays the corpora on stable.
+FUZZ_SECONDS ?= 60
+fuzz: deps-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_TARGETS)
+
+# Soak (minutes, not part of `make test`): full-rate replay through a release
+# op25bd with a config push every 100 ms (good and bad, SIGHUP and the API),
+# then checks leaks, resident memory, counters and stalls.
+# Writes soak/results/latest.json.
+SOAK_SECONDS ?= 180
+soak: deps-build
+	@bash .ci/install-deps python3
+	SOAK_SECONDS=$(SOAK_SECONDS) bash soak/run.sh
