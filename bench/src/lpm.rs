@@ -307,7 +307,8 @@ pub struct FamilyResult {
     /// figure to compare on a loaded machine, where both sides of a round see the
     /// same load.
     pub ratio_paired: f64,
-    /// Bytes per next hop on both sides (our value type; DPDK's `nh_size`).
+    /// DPDK's `nh_size` in bytes. Ours uses the same width (`u16` or `u32`), except
+    /// that `--next-hop-bytes 2` keeps `rte_fib6` at 4 (see lpm-bench).
     pub next_hop_bytes: usize,
     /// Memory of our lookup structure.
     pub ours_bytes: usize,
