@@ -27,6 +27,9 @@ pub use generation::Generation;
 pub use sample::{Sample, SampleAction, SampleRecord};
 pub use stats::{DirTotals, Totals, WorkerCounters};
 
+/// Most samples [`Dataplane::drain_samples`] takes from one worker's ring per call.
+pub const MAX_SAMPLES_PER_DRAIN: usize = 4096;
+
 /// A pair of ports: `access` faces subscribers, `core` faces the core network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Pair {
@@ -423,7 +426,13 @@ impl Dataplane {
             )
         });
         for c in self.samples.iter_mut() {
-            loop {
+            // Bounded per call: at most about one ring's worth, so a control
+            // loop that fell behind a fast producer cannot grow `out` without
+            // limit; what is left waits for the next call (or, once the ring
+            // is full, is counted as dropped by the worker).
+            let mut budget = MAX_SAMPLES_PER_DRAIN;
+            while budget > 0 {
+                budget = budget.saturating_sub(buf.len());
                 let n = c.dequeue_burst(&mut buf);
                 for s in &buf[..n] {
                     let ns = wall0

@@ -30,9 +30,15 @@ pub const TX_RETRIES: usize = 8;
 /// Extra loop rounds after a stop request, to drain what is already queued.
 pub const DRAIN_ROUNDS: usize = 64;
 
-/// Bytes of a chained (multi-segment) frame copied out for classification and
-/// for the quote of an ICMP reply.
-pub const SCRATCH: usize = MAX_REPLY_LEN;
+/// Bytes of a chained (multi-segment) frame copied out for classification: a
+/// whole jumbo frame (9216-octet frames and their encapsulations fit), since
+/// the parser checks the IP length against the frame and a truncated copy
+/// would look malformed and be forwarded, a policy bypass. Longer chained
+/// frames are classified on their first `SCRATCH` octets (counted as
+/// unparsed and forwarded). 64 slots of this: 1 MiB per worker, allocated once.
+pub const SCRATCH: usize = 16 * 1024;
+
+const _: () = assert!(SCRATCH >= MAX_REPLY_LEN);
 
 /// What a worker lcore runs: everything it needs, built before launch.
 pub struct Worker {

@@ -23,14 +23,11 @@ use op25b_bench::pcap;
 /// The mbuf data room op25bd's mempool uses: longer frames arrive chained.
 const MBUF_DATA_ROOM: usize = 2048;
 
-/// KNOWN BUG (reported to the lead, not this test's crate to fix): the
-/// worker classifies a chained (multi-segment) frame on a copy of its first
-/// `MAX_REPLY_LEN` octets, where the IP Total Length points past the copy, so
-/// the frame parses as malformed and is forwarded: a blocked segment larger
-/// than the mbuf data room passes. Until the dataplane classifies chained
-/// frames on their whole length, `replay` expects those frames "no reply"
-/// (forwarded or dropped) and the ignored test below pins the right behaviour.
-const CHAINED_BLOCKED_FRAMES_PASS: bool = true;
+/// Chained (multi-segment) frames used to be classified on a truncated copy,
+/// so a blocked segment longer than the mbuf data room passed (fixed: the
+/// worker copies whole jumbo frames out). Kept as a switch so the replay and
+/// the chained-frame test state the expectation in one place.
+const CHAINED_BLOCKED_FRAMES_PASS: bool = false;
 
 /// The corpus for one side as the replay expects it today (see above).
 fn replay_corpus(side: Side) -> Vec<Case> {
@@ -247,7 +244,6 @@ fn malformed_frames_never_crash_and_get_only_the_answers_the_rules_allow() {
 }
 
 #[test]
-#[ignore = "known dataplane bug: chained mbufs are classified on a truncated copy (see CHAINED_BLOCKED_FRAMES_PASS)"]
 fn blocked_segments_in_chained_mbufs_are_answered() {
     let big = |side| -> Vec<Case> {
         corpus(side)
