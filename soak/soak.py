@@ -132,6 +132,11 @@ class Telemetry:
         return self.query(f"/ethdev/stats,{port}")["/ethdev/stats"]["ipackets"]
 
 
+def is_sighup(line):
+    """A log line about a SIGHUP reload: tracing prints the field quoted or bare."""
+    return 'origin="sighup"' in line or "origin=sighup" in line
+
+
 class SighupAcks:
     """Counts the SIGHUP reloads op25bd has logged (published or rejected),
     reading only what was appended since the last call."""
@@ -150,7 +155,7 @@ class SighupAcks:
         lines = (self.partial + chunk).split("\n")
         self.partial = lines.pop()
         for l in lines:
-            if 'origin="sighup"' in l and ("config published" in l or "config rejected" in l):
+            if is_sighup(l) and ("config published" in l or "config rejected" in l):
                 self.count += 1
             elif "reloaded" in l or ("reload of" in l and "rejected" in l):
                 self.count += 1
@@ -332,9 +337,9 @@ def soak(args, rng, api, work, prefix, cfg, goods, stats_path, stderr_path, errf
     # the pre-control-plane daemon printed "reloaded" / "reload ... rejected").
     lines = stderr_text.splitlines()
     reloaded = sum(1 for l in lines if "reloaded" in l
-                   or ("config published" in l and 'origin="sighup"' in l))
+                   or ("config published" in l and is_sighup(l)))
     rejected = sum(1 for l in lines if ("reload" in l and "rejected" in l)
-                   or ("config rejected" in l and 'origin="sighup"' in l))
+                   or ("config rejected" in l and is_sighup(l)))
     sighup_good = pushes["good"] - pushes["good_api"]
     sighup_bad = pushes["bad"] - pushes["bad_api"]
 
