@@ -11,7 +11,7 @@ TEST_DEPS  := $(BUILD_DEPS) dpdk-dev tshark iproute2 ethtool
 TEST_DEPS  += python3-prometheus-client jq
 DEMO_DIR   := target/demo
 # Each DPDK process gets its own runtime directory (no shared config with other runs).
-EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo-$$$$ --log-level=*:warning
+EAL_VDEV   := --no-huge --no-pci -l 0-1 -m 256 --file-prefix op25b-demo --log-level=*:warning
 
 .PHONY: all build demo test deps-build deps-test lint fixtures clean bench fuzz soak
 
@@ -37,6 +37,7 @@ demo: build
 	  --vdev=net_pcap1,rx_pcap=pcap-fixtures/mixed-core.pcap,tx_pcap=$(DEMO_DIR)/to-core.pcap \
 	  -- --config configs/example.yaml --pair 0:1 --idle-exit-ms 300 --stats-json $(DEMO_DIR)/stats.json \
 	  --blocked-log $(DEMO_DIR)/blocked.jsonl --latency
+	@rm -rf /var/run/dpdk/op25b-demo
 	@echo "== written: $(DEMO_DIR)/to-core.pcap (forwarded toward the core), $(DEMO_DIR)/to-access.pcap (toward subscribers, with the replies)"
 	@echo "== first blocked connection attempts ($(DEMO_DIR)/blocked.jsonl):"
 	@head -n 3 $(DEMO_DIR)/blocked.jsonl
