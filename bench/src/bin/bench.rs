@@ -82,7 +82,9 @@ fn main() -> ExitCode {
         eprintln!("op25b-bench: --rounds, --secs, --frames and --prefixes must be at least 1");
         return ExitCode::from(2);
     }
-    match run(&args) {
+    let result = run(&args);
+    remove_runtime_dirs();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("op25b-bench: {e}");
@@ -291,6 +293,21 @@ fn run(args: &Args) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.results_md.display()))?;
     step(t0, &format!("wrote {}", args.results_md.display()));
     Ok(())
+}
+
+/// Removes the EAL runtime directories this run's DPDK processes left
+/// (`/var/run/dpdk/op25b-bench-*-PID`): each process had its own file prefix.
+fn remove_runtime_dirs() {
+    let suffix = format!("-{}", std::process::id());
+    let Ok(entries) = std::fs::read_dir("/var/run/dpdk") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("op25b-bench-") && name.ends_with(&suffix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn eal_common(tag: &str) -> Vec<String> {
