@@ -86,16 +86,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    let (eal_args, app_args): (Vec<String>, Vec<String>) = match argv.iter().position(|a| a == "--")
-    {
-        Some(i) => (argv[..i].to_vec(), argv[i + 1..].to_vec()),
-        None => {
-            let mut eal = vec![argv[0].clone()];
-            eal.extend(DEFAULT_EAL.iter().map(|s| s.to_string()));
-            (eal, argv[1..].to_vec())
-        }
-    };
-    let args = match Args::try_parse_from(std::iter::once(argv[0].clone()).chain(app_args)) {
+    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, DEFAULT_EAL);
+    let args = match Args::try_parse_from(app_args) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
