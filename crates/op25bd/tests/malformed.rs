@@ -23,25 +23,6 @@ use op25b_bench::pcap;
 /// The mbuf data room op25bd's mempool uses: longer frames arrive chained.
 const MBUF_DATA_ROOM: usize = 2048;
 
-/// Chained (multi-segment) frames used to be classified on a truncated copy,
-/// so a blocked segment longer than the mbuf data room passed (fixed: the
-/// worker copies whole jumbo frames out). Kept as a switch so the replay and
-/// the chained-frame test state the expectation in one place.
-const CHAINED_BLOCKED_FRAMES_PASS: bool = false;
-
-/// The corpus for one side as the replay expects it today (see above).
-fn replay_corpus(side: Side) -> Vec<Case> {
-    let mut cases = corpus(side);
-    if CHAINED_BLOCKED_FRAMES_PASS {
-        for c in &mut cases {
-            if matches!(c.expect, Expect::Reply(_)) && c.frame.len() > MBUF_DATA_ROOM {
-                c.expect = Expect::NoReply;
-            }
-        }
-    }
-    cases
-}
-
 fn frames(p: &Path) -> Vec<Vec<u8>> {
     pcap::read_file(p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -236,11 +217,7 @@ fn replay(name: &str, access: &[Case], core: &[Case]) {
 
 #[test]
 fn malformed_frames_never_crash_and_get_only_the_answers_the_rules_allow() {
-    replay(
-        "malformed",
-        &replay_corpus(Side::Access),
-        &replay_corpus(Side::Core),
-    );
+    replay("malformed", &corpus(Side::Access), &corpus(Side::Core));
 }
 
 #[test]
