@@ -196,8 +196,8 @@ fn process(
     d.rx.bump(n as u64);
 
     // Stage 1: a contiguous view of each frame. Chained mbufs (rare: jumbo
-    // frames on small segments) are copied out far enough for every header and
-    // the largest ICMP quote; they are still forwarded as they are.
+    // frames on small segments) are copied out whole, up to SCRATCH, so the
+    // parser sees their real length; they are still forwarded as they are.
     for (i, m) in st.rx.as_slice().iter().enumerate() {
         if !m.is_contiguous() {
             c.multi_segment.bump(1);
