@@ -435,6 +435,9 @@ impl<V: Copy, const N: usize> Poptrie<V, N> {
         // The value in unused inline slots: any leaf's will do.
         let filler = (b.answers.leaf)(b.ranges.ids[0]).0;
         let mut roots_v = Vec::with_capacity(roots);
+        // Roots are read at random, one line per lookup: in 4 KiB pages nearly every
+        // lookup of a large table also misses the TLB (bench/LPM.md).
+        memhint::advise_huge_pages(&roots_v);
         let mut cursor = 0;
         for j in 0..roots {
             let lo = (j as u128) << region_shift;
