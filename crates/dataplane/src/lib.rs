@@ -8,6 +8,7 @@
 
 pub mod generation;
 pub mod latency;
+pub mod names;
 pub mod ports;
 pub mod ratelimit;
 pub mod sample;
@@ -24,6 +25,7 @@ use dpdk::{Mempool, Qsbr, RcuCell};
 use serde::Serialize;
 
 pub use generation::Generation;
+pub use names::{PoolNames, KEPT_GENERATIONS};
 pub use sample::{Sample, SampleAction, SampleRecord};
 pub use stats::{DirTotals, Totals, WorkerCounters};
 
@@ -173,6 +175,9 @@ pub struct Dataplane {
     next_generation: AtomicU64,
     /// Per-pool counts of retired generations, by pool name.
     retired: Mutex<BTreeMap<String, PoolStats>>,
+    /// Pool names of the current and the last retired generations, to name
+    /// the pool of samples drained after their generation retired.
+    names: Mutex<PoolNames>,
     stop: Arc<AtomicBool>,
     pool: Mempool,
     t0: Instant,
@@ -217,6 +222,8 @@ impl Dataplane {
         )?;
         let started = ports::start(&opts.pairs, &plan, &pool)?;
         let workers = lcores.len();
+        let mut names = PoolNames::default();
+        names.push(1, pool_names(&tables));
         let qsbr = Arc::new(Qsbr::new(workers as u32)?);
         let cell = Arc::new(RcuCell::new(
             Box::new(Generation::new(1, tables, source, workers)),
@@ -235,6 +242,7 @@ impl Dataplane {
             workers,
             next_generation: AtomicU64::new(2),
             retired: Mutex::new(BTreeMap::new()),
+            names: Mutex::new(names),
             stop: stop.clone(),
             pool,
             t0: Instant::now(),
@@ -294,6 +302,11 @@ impl Dataplane {
     pub fn publish(&self, tables: policy::Tables, source: String) -> Published {
         let number = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let hash = tables.hash().to_string();
+        // Named before any worker can sample with it (the swap is below).
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(number, pool_names(&tables));
         let (old, p) = self.tables.publish(Box::new(Generation::new(
             number,
             tables,
@@ -405,8 +418,9 @@ impl Dataplane {
         })
     }
 
-    /// Moves every waiting blocked-flow sample into `out`, resolved to wall-clock
-    /// time and pool names (`names(generation, pool)`).
+    /// Moves waiting blocked-flow samples into `out` (at most
+    /// [`MAX_SAMPLES_PER_DRAIN`] per worker), resolved to wall-clock time and
+    /// to the pool names of the generation that sampled them (see [`names`]).
     pub fn drain_samples(&mut self, out: &mut Vec<SampleRecord>) {
         let mut buf = [Sample::EMPTY; 64];
         let (tsc0, hz) = (self.tsc0, self.tsc_hz.max(1));
@@ -415,21 +429,7 @@ impl Dataplane {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos();
-        // Called every control-loop tick: copy the pool names only when a
-        // sample is waiting, not a Vec<String> a millisecond for nothing.
-        if self.samples.iter().all(|c| c.is_empty()) {
-            return;
-        }
-        let current = self.tables.with_current(|g| {
-            (
-                g.number,
-                g.tables
-                    .pools()
-                    .iter()
-                    .map(|p| p.name.clone())
-                    .collect::<Vec<_>>(),
-            )
-        });
+        let names = self.names.get_mut().unwrap_or_else(|e| e.into_inner());
         for c in self.samples.iter_mut() {
             // Bounded per call: at most about one ring's worth, so a control
             // loop that fell behind a fast producer cannot grow `out` without
@@ -442,16 +442,7 @@ impl Dataplane {
                 for s in &buf[..n] {
                     let ns = wall0
                         + u128::from(s.tsc.saturating_sub(tsc0)) * 1_000_000_000 / u128::from(hz);
-                    let pool = if s.generation == current.0 {
-                        current
-                            .1
-                            .get(usize::from(s.pool))
-                            .cloned()
-                            .unwrap_or_default()
-                    } else {
-                        // A sample from a retired generation: the id alone is all we have.
-                        format!("#{} (generation {})", s.pool, s.generation)
-                    };
+                    let pool = names.resolve(s.generation, s.pool);
                     out.push(SampleRecord::new(s, ns, pool));
                 }
                 if n < buf.len() {
@@ -532,4 +523,9 @@ impl Dataplane {
     pub fn uptime(&self) -> Duration {
         self.t0.elapsed()
     }
+}
+
+/// The pool names of `tables`, by pool id.
+fn pool_names(tables: &policy::Tables) -> Vec<String> {
+    tables.pools().iter().map(|p| p.name.clone()).collect()
 }

@@ -11,6 +11,10 @@
 //! classified by generation k or, if the worker reaches them after the next
 //! swap, k+1; never by an older one. Every frame must come out exactly once
 //! (no loss), and every mbuf must be back in its pool at the end.
+//!
+//! Samples are drained after every swap, as the control loop does: those of
+//! the generation just retired must still carry its pool's name (a label per
+//! generation grew the control plane's top-N window with every swap).
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -248,7 +252,10 @@ fn run() -> usize {
         }],
         ..Default::default()
     };
-    let dp = Dataplane::start(&opts, config(0), String::new()).expect("dataplane");
+    let mut dp = Dataplane::start(&opts, config(0), String::new()).expect("dataplane");
+    let mut drained = Vec::new();
+    let mut pool_labels: HashMap<String, usize> = HashMap::new();
+    let mut retired_samples = 0usize;
 
     let mut phase_of: Vec<usize> = Vec::new(); // frame id -> config index current at injection
     let mut seen: HashMap<u32, Vec<Outcome>> = HashMap::new();
@@ -291,6 +298,12 @@ fn run() -> usize {
         grace_us.push(p.grace_us);
         current = next;
         poll(&mut seen);
+        drained.clear();
+        dp.drain_samples(&mut drained);
+        for r in &drained {
+            retired_samples += usize::from(r.generation < p.generation);
+            *pool_labels.entry(r.pool.clone()).or_default() += 1;
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while seen.len() < phase_of.len() && Instant::now() < deadline {
@@ -352,6 +365,16 @@ fn run() -> usize {
             pool_start
         ));
     }
+    if pool_labels.keys().any(|l| l != "dyn") || retired_samples == 0 {
+        let mut some: Vec<_> = pool_labels.iter().collect();
+        some.sort();
+        some.truncate(5);
+        fail(format!(
+            "{} distinct sample pool labels after {SWAPS} swaps (only `dyn` is configured; \
+             {retired_samples} samples of retired generations), e.g. {some:?}",
+            pool_labels.len()
+        ));
+    }
     if report.generation != u64::from(SWAPS) + 1 {
         fail(format!(
             "generation {} after {SWAPS} swaps",
@@ -360,13 +383,14 @@ fn run() -> usize {
     }
     grace_us.sort_unstable();
     println!(
-        "swap_under_load: {SWAPS} swaps, {} frames in {:.2} s; classified by the generation current at injection: {}, by the next one: {}; grace period p50 {} us, max {} us",
+        "swap_under_load: {SWAPS} swaps, {} frames in {:.2} s; classified by the generation current at injection: {}, by the next one: {}; grace period p50 {} us, max {} us; {} samples named after a swap retired their generation",
         phase_of.len(),
         elapsed.as_secs_f64(),
         by_outcome.get("current").unwrap_or(&0),
         by_outcome.get("next").unwrap_or(&0),
         grace_us[grace_us.len() / 2],
-        grace_us[grace_us.len() - 1]
+        grace_us[grace_us.len() - 1],
+        retired_samples
     );
     failures.get()
 }
