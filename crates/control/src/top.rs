@@ -5,6 +5,13 @@
 //! keeps its counts per bucket, and buckets older than the window are
 //! dropped. The number of tracked subscribers is bounded: once full, attempts
 //! of new subscribers are only counted as untracked.
+//!
+//! Memory is bounded by the tracked subscribers: each keeps at most
+//! [`BUCKETS`] buckets (24 bytes each), at most [`MAX_POOLS_PER_SOURCE`] pool
+//! names (the least recently seen gives way to a new one) and the time of its
+//! newest attempt: about 2.5 KiB for a subscriber active in every bucket
+//! (some 250 MiB at the default 100 000 subscribers), under 1 KiB for one
+//! seen once. Entries leave when their last bucket leaves the window.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -15,6 +22,11 @@ use serde::Serialize;
 
 /// Buckets per window.
 pub const BUCKETS: u64 = 60;
+
+/// Pool names kept per subscriber. An address is in one pool per
+/// configuration; more only come from pools renamed or re-cut by pushes
+/// within the window, and only the most recently seen of those matter.
+pub const MAX_POOLS_PER_SOURCE: usize = 8;
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -125,6 +137,18 @@ impl TopWindow {
             match e.pools.get_mut(&r.pool) {
                 Some(seen) => *seen = b,
                 None => {
+                    if e.pools.len() >= MAX_POOLS_PER_SOURCE {
+                        // The least recently seen pool gives way (ties: the
+                        // first by name).
+                        let oldest = e
+                            .pools
+                            .iter()
+                            .min_by_key(|(_, seen)| **seen)
+                            .map(|(name, _)| name.clone());
+                        if let Some(oldest) = oldest {
+                            e.pools.remove(&oldest);
+                        }
+                    }
                     e.pools.insert(r.pool.clone(), b);
                 }
             }
@@ -244,6 +268,39 @@ mod tests {
         assert_eq!(t.sources(), 2);
         assert_eq!(t.untracked, 1);
         assert_eq!(t.top(0, 10)[0].attempts, 2);
+    }
+
+    #[test]
+    fn pool_names_per_subscriber_are_bounded_and_the_newest_kept() {
+        // Thousands of distinct pool labels for one subscriber within the
+        // window (the soak's leak: one label per swap) keep a bounded list.
+        let mut t = TopWindow::new(Duration::from_secs(600), 10);
+        for i in 0..5000u64 {
+            let r = record("198.51.100.7", &format!("#0 (generation {i})"), false);
+            // Ten buckets a second, so "least recently seen" is well defined.
+            t.record(i * 10_000 / 5000, &[r]);
+        }
+        let top = t.top(10_000, 1);
+        assert_eq!(top[0].attempts, 5000, "attempts are all still counted");
+        assert_eq!(top[0].pools.len(), MAX_POOLS_PER_SOURCE);
+        assert!(top[0].pools.contains(&"#0 (generation 4999)".to_string()));
+        assert!(!top[0].pools.contains(&"#0 (generation 0)".to_string()));
+        // A pool seen again stays when newer ones arrive.
+        let mut t = TopWindow::new(Duration::from_secs(60), 10);
+        t.record(0, &[record("198.51.100.7", "ftth", false)]);
+        for i in 0..20u64 {
+            t.record(
+                1000 * (i + 1),
+                &[
+                    record("198.51.100.7", &format!("p{i}"), false),
+                    record("198.51.100.7", "ftth", false),
+                ],
+            );
+        }
+        let top = t.top(21_000, 1);
+        assert_eq!(top[0].pools.len(), MAX_POOLS_PER_SOURCE);
+        assert!(top[0].pools.contains(&"ftth".to_string()));
+        assert!(top[0].pools.contains(&"p19".to_string()));
     }
 
     #[test]
