@@ -5,6 +5,7 @@
 #   SOAK_SECONDS=600 soak/run.sh            # ten minutes
 #   soak/run.sh --bin /path/to/op25bd       # an existing build
 #   soak/run.sh --help                      # soak.py's options
+#   python3 soak/soak.py --self-test        # the memory check on known series
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -29,6 +30,9 @@ while [[ $# -gt 0 ]]; do
     *) args+=("$1"); shift ;;
   esac
 done
+# The memory check must be able to fail: it is run on known leaking and
+# flat series first (a second; no op25bd needed).
+python3 "$here/soak.py" --self-test
 if [[ -z "$bin" ]]; then
   (cd "$root" && ${CARGO:-cargo} build --release -p op25bd)
   bin="${CARGO_TARGET_DIR:-$root/target}/release/op25bd"
