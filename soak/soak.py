@@ -196,13 +196,14 @@ MAPPING_CLASSES = ("dpdk", "heap", "anon", "file")
 
 def mapping_class(name):
     """The class of a /proc/PID/smaps mapping by its name."""
-    if "nohuge" in name or "/dpdk/" in name or "rtemap" in name or "hugepage" in name:
+    if ("nohuge" in name or "rtemap" in name or name.startswith("/run/dpdk/")
+            or name.startswith("/var/run/dpdk/") or "hugepages" in name):
         return "dpdk"  # EAL memory (--no-huge memfd or hugepage files) and its fbarrays
     if name == "[heap]":
         return "heap"
     if name == "" or name.startswith("[anon") or name == "[stack]":
         return "anon"  # glibc arenas of other threads, large allocations, stacks
-    return "file"  # the binary, libraries, vdso
+    return "file"  # the binary, libraries (DPDK's PMDs among them), vdso
 
 
 def rss_by_mapping(pid):
