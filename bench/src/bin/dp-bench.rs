@@ -2,15 +2,25 @@
 //! pcap replay cannot show:
 //!
 //! 1. **Latency** at paced loads. An injector on the main lcore builds frames of
-//!    the benchmark mix into mbufs and offers them at a fixed rate (TSC-paced)
-//!    to the access port; the worker on lcore 1 is op25b's own worker loop
+//!    the benchmark mix into mbufs and offers them at a fixed rate (TSC-paced:
+//!    each iteration offers what is due, in bursts of at most 64) to the access
+//!    port; the worker on lcore 1 is op25b's own worker loop
 //!    (`dataplane::worker::Worker`) with per-burst residence time recording
 //!    (rx_burst returned -> last tx_burst done, TSC). First the injector runs
-//!    unpaced to find the rig's maximum rate, then at 10 %, 50 % and 90 % of it,
-//!    then at 50 % while the control side publishes new tables every
-//!    millisecond (alternating two compiled configs: pointer swap + QSBR grace
-//!    period, the old generation returned). Each phase gets a fresh worker and
-//!    a fresh histogram, so every phase's percentiles are its own.
+//!    unpaced, then paced at that rate: what the rig sustains paced is the
+//!    maximum. Then 10 %, 50 % and 90 % of it, then 50 % while the control side
+//!    publishes new tables every millisecond (alternating two compiled configs:
+//!    pointer swap + QSBR grace period, the old generation returned). Each phase
+//!    gets a fresh worker, a fresh histogram and emptied rings, so every phase's
+//!    figures are its own.
+//!
+//!    Every phase reports its target, the rate the injector offered and the rate
+//!    the worker received, and the share of the phase each thread had a CPU
+//!    (`/proc` schedstat). A phase more than 5 % below its target says so, and
+//!    who limited it: the injector (it could not offer the rate) or the worker
+//!    (it could not take it). The rings are deep (`--ring`, 65536 slots) so that
+//!    a worker that is off its CPU for a few milliseconds, as on a shared
+//!    machine, catches up afterwards instead of losing what arrived meanwhile.
 //! 2. **Swap cost**: load + compile time (`policy::load_str`: YAML parse,
 //!    validation, compilation) of synthetic configs of 10k, 100k and 1M
 //!    prefixes, then `Dataplane::publish` (the real one) on a running dataplane:
@@ -23,10 +33,12 @@
 //!          <-a_out-- (replies)
 //! ```
 //!
-//! Without EAL options the EAL runs with `--no-huge --no-pci --no-shconf -l 0-1 -m 512`.
+//! Without EAL options the EAL runs with `--no-huge --no-pci --no-shconf -l 0-1
+//! -m 512 --file-prefix=dp-bench-PID`, and the runtime directory DPDK still
+//! creates for that prefix is removed at exit.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +50,7 @@ use dpdk::ring_port::{port_from_rings, MbufRing};
 use dpdk::{Burst, Eal, Mbuf, Mempool, PortConf, PortId, Qsbr, RcuCell, RxQueue, TxQueue};
 use dpdk::{DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
 use op25b_bench::mix::{self, MixSpec, Sizes};
+use op25b_bench::replay;
 use serde_json::{json, Value};
 
 const DEFAULT_EAL: &[&str] = &[
@@ -80,6 +93,12 @@ struct Args {
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 25)]
     seed: u64,
+    /// Slots of each ring between the injector and the worker (a power of two,
+    /// 1024 to 1048576). Deep enough by default to hold ~15 ms at 4 Mpps, so a
+    /// worker that is off its CPU for a few ms on a shared machine catches up
+    /// instead of losing what arrived meanwhile.
+    #[arg(long, default_value_t = 65536)]
+    ring: u32,
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -87,7 +106,16 @@ struct Args {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, DEFAULT_EAL);
+    // Our own file prefix, so the runtime directory DPDK creates even with
+    // --no-shconf is ours alone and can be removed at exit.
+    let prefix = format!("--file-prefix=dp-bench-{}", std::process::id());
+    let defaults: Vec<&str> = DEFAULT_EAL
+        .iter()
+        .copied()
+        .chain([prefix.as_str()])
+        .collect();
+    let own_prefix = !argv.iter().any(|a| a == "--");
+    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, &defaults);
     let args = match Args::try_parse_from(app_args) {
         Ok(a) => a,
         Err(e) => {
@@ -107,6 +135,13 @@ fn main() -> ExitCode {
         eprintln!("dp-bench: --frames, --prefixes, --max-secs, --phase-secs and every --swap-sizes entry must be positive");
         return ExitCode::from(2);
     }
+    if !(args.ring.is_power_of_two() && (1024..=1 << 20).contains(&args.ring)) {
+        eprintln!(
+            "dp-bench: --ring {} must be a power of two from 1024 to 1048576",
+            args.ring
+        );
+        return ExitCode::from(2);
+    }
     let eal = match Eal::init(&eal_args) {
         Ok(e) => e,
         Err(e) => {
@@ -117,6 +152,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let runtime_dir = own_prefix.then(|| eal.runtime_dir());
     let code = match run(&args) {
         Ok(doc) => match &args.json {
             Some(path) => match std::fs::write(path, format!("{doc:#}\n")) {
@@ -137,6 +173,10 @@ fn main() -> ExitCode {
         }
     };
     drop(eal);
+    if let Some(dir) = runtime_dir.filter(|d| !d.is_empty()) {
+        // Only the directory of the prefix chosen above; a failure is harmless.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     code
 }
 
@@ -168,15 +208,21 @@ fn setup_injector_port(p: PortId, pool: &Mempool) -> Result<(), dpdk::Error> {
 }
 
 impl Rig {
-    /// Ring ports named after `tag` (DPDK names are process-wide).
-    fn new(tag: &str, start_appliance_ports: bool) -> Result<Rig, String> {
+    /// Ring ports named after `tag` (DPDK names are process-wide), each ring of
+    /// `ring` slots; the injector's mbufs have `frame_room` bytes of data room.
+    fn new(
+        tag: &str,
+        ring: u32,
+        frame_room: u16,
+        start_appliance_ports: bool,
+    ) -> Result<Rig, String> {
         let e = |what: &str, err: dpdk::Error| format!("{what}: {err}");
-        let ring = |n: &str| MbufRing::new(&format!("{tag}_{n}"), 4096, SOCKET_ID_ANY);
+        let mk = |n: &str| MbufRing::new(&format!("{tag}_{n}"), ring, SOCKET_ID_ANY);
         let (a_in, a_out, c_in, c_out) = (
-            ring("a_in").map_err(|x| e("ring", x))?,
-            ring("a_out").map_err(|x| e("ring", x))?,
-            ring("c_in").map_err(|x| e("ring", x))?,
-            ring("c_out").map_err(|x| e("ring", x))?,
+            mk("a_in").map_err(|x| e("ring", x))?,
+            mk("a_out").map_err(|x| e("ring", x))?,
+            mk("c_in").map_err(|x| e("ring", x))?,
+            mk("c_out").map_err(|x| e("ring", x))?,
         );
         let a = port_from_rings(&format!("{tag}_A"), &[a_in], &[a_out], 0)
             .map_err(|x| e("port A", x))?;
@@ -186,11 +232,14 @@ impl Rig {
             .map_err(|x| e("injector port A", x))?;
         let inj_c = port_from_rings(&format!("{tag}_iC"), &[c_out], &[c_in], 0)
             .map_err(|x| e("injector port C", x))?;
+        // Enough for a full access ring, a full ring of forwarded frames on
+        // their way back, the bursts in hand and the per-lcore caches.
+        let inj_mbufs = 2 * ring_slots(ring) + 8191;
         let inj_pool = Mempool::pktmbuf_pool(
             &format!("{tag}_inj"),
-            16383,
+            inj_mbufs,
             256,
-            DEFAULT_DATA_ROOM,
+            frame_room,
             SOCKET_ID_ANY,
         )
         .map_err(|x| e("injector mempool", x))?;
@@ -244,51 +293,160 @@ impl Rig {
         }
         n
     }
+
+    /// Once the worker has stopped: frees what the appliance sent out and what
+    /// it left unread in its own receive rings, so that a backlog at the end
+    /// of one phase does not become the start of the next. Returns how many
+    /// frames were left unread.
+    fn flush(&mut self) -> Result<u64, String> {
+        let mut b = Burst::new();
+        while self.drain(&mut b) > 0 {}
+        let mut unread = 0;
+        let mut queues = ports::take_queues(&[self.pair], &[(0, 0)])
+            .map_err(|x| format!("queues for the flush: {x}"))?;
+        for q in &mut queues {
+            for rx in [&mut q.access_rx, &mut q.core_rx] {
+                loop {
+                    let got = rx.rx_burst_into(&mut b);
+                    b.clear();
+                    unread += got as u64;
+                    if got == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(unread)
+    }
+}
+
+/// Slots of a ring of `count` entries (DPDK keeps one free).
+fn ring_slots(count: u32) -> u32 {
+    count - 1
+}
+
+/// What the injector did in one phase.
+#[derive(Debug, Default, Clone)]
+struct Injected {
+    /// Frames offered to the access ring, the refused ones included.
+    offered: u64,
+    /// Frames the access ring refused (it was full: the worker was behind); freed.
+    refused: u64,
+    /// TSC cycles from the start to the end of the phase.
+    cycles: u64,
+    /// Cycles spent building and offering frames (mbuf alloc, copy, tx_burst).
+    build_cycles: u64,
+    /// Cycles spent taking back and freeing what the appliance sent out.
+    drain_cycles: u64,
+    /// Iterations that found a whole burst or more due (behind its schedule).
+    behind: u64,
+    iterations: u64,
+}
+
+impl Injected {
+    fn to_json(&self, hz: f64) -> Value {
+        let ns = |c: u64, per: u64| (per > 0).then(|| c as f64 / hz * 1e9 / per as f64);
+        let share = |x: u64, of: u64| (of > 0).then(|| x as f64 / of as f64);
+        json!({
+            "build_ns_per_frame": ns(self.build_cycles, self.offered),
+            "busy_share": share(self.build_cycles + self.drain_cycles, self.cycles),
+            "behind_share": share(self.behind, self.iterations),
+            "iterations": self.iterations,
+        })
+    }
 }
 
 /// The injector: offers `frames` round-robin at `rate` frames/s (unpaced when
-/// `None`) until `until` says stop. Returns (offered, refused by a full ring).
+/// `None`: a full burst every iteration) until `until` says stop.
+///
+/// Each iteration offers exactly what is due by the TSC (`rate` x elapsed
+/// minus what was offered), in bursts of at most `MAX_BURST`, so a late
+/// injector catches up at full bursts. It takes back what the appliance sent
+/// out only when it is not behind its schedule, and at least every 8th
+/// iteration (and whenever its mempool runs dry), so freeing does not delay
+/// offering.
 fn inject(
     rig: &mut Rig,
     frames: &[Vec<u8>],
     rate: Option<f64>,
     mut until: impl FnMut() -> bool,
-) -> Result<(u64, u64), String> {
-    let hz = dpdk::cycles::tsc_hz() as f64;
+) -> Result<Injected, String> {
+    const BURST: u64 = dpdk::MAX_BURST as u64;
+    let per_cycle = rate.map(|r| r / dpdk::cycles::tsc_hz() as f64);
+    let mut st = Injected::default();
+    let mut next = 0usize;
+    let (mut out, mut back) = (Burst::new(), Burst::new());
     let t0 = dpdk::cycles::rdtsc();
-    let (mut offered, mut refused, mut next) = (0u64, 0u64, 0usize);
-    let mut out = Burst::new();
-    let mut scratch = Burst::new();
-    let mut iter = 0u64;
+    let mut now = t0;
     loop {
-        iter += 1;
-        if iter % 64 == 0 && until() {
+        st.iterations += 1;
+        if st.iterations % 64 == 0 && until() {
             break;
         }
-        let due = match rate {
-            None => offered + dpdk::MAX_BURST as u64,
-            Some(r) => ((dpdk::cycles::rdtsc() - t0) as f64 / hz * r) as u64,
+        let due = match per_cycle {
+            None => st.offered + BURST,
+            Some(pc) => (now.wrapping_sub(t0) as f64 * pc) as u64,
         };
-        let k = due.saturating_sub(offered).min(dpdk::MAX_BURST as u64) as usize;
-        for _ in 0..k {
-            let f = &frames[next];
-            next = (next + 1) % frames.len();
-            let mut m = Mbuf::alloc(&rig.inj_pool).ok_or("injector mempool exhausted")?;
-            m.append(f.len() as u16)
-                .ok_or("frame larger than an mbuf")?
-                .copy_from_slice(f);
-            // Cannot fail: at most MAX_BURST per round.
-            let _ = out.push(m);
-        }
+        let behind = due.saturating_sub(st.offered);
+        let k = behind.min(BURST) as usize;
         if k > 0 {
-            offered += k as u64;
+            if behind >= BURST {
+                st.behind += 1;
+            }
+            for _ in 0..k {
+                let f = &frames[next];
+                next = (next + 1) % frames.len();
+                let mut m = match Mbuf::alloc(&rig.inj_pool) {
+                    Some(m) => m,
+                    None => {
+                        rig.drain(&mut back);
+                        Mbuf::alloc(&rig.inj_pool).ok_or(
+                            "injector mempool exhausted with every ring drained (mbufs lost?)",
+                        )?
+                    }
+                };
+                m.append(f.len() as u16)
+                    .ok_or("frame larger than an injector mbuf")?
+                    .copy_from_slice(f);
+                // Cannot fail: at most MAX_BURST per round.
+                let _ = out.push(m);
+            }
+            st.offered += k as u64;
             rig.tx_a.tx_burst(&mut out);
-            refused += out.len() as u64;
+            st.refused += out.len() as u64;
             out.clear();
+            let t = dpdk::cycles::rdtsc();
+            st.build_cycles += t.wrapping_sub(now);
+            now = t;
         }
-        rig.drain(&mut scratch);
+        if ((k as u64) < BURST || st.iterations % 8 == 0) && rig.drain(&mut back) > 0 {
+            let t = dpdk::cycles::rdtsc();
+            st.drain_cycles += t.wrapping_sub(now);
+        }
+        now = dpdk::cycles::rdtsc();
     }
-    Ok((offered, refused))
+    st.cycles = now.wrapping_sub(t0);
+    Ok(st)
+}
+
+/// Nanoseconds thread `tid` of this process has run, and has waited runnable
+/// for a CPU (Linux `/proc/self/task/TID/schedstat`).
+fn schedstat(tid: u64) -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().ok());
+    Some((it.next()??, it.next()??))
+}
+
+/// The calling thread's id (`/proc/thread-self` -> `PID/task/TID`).
+fn current_tid() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// The share of `secs` thread `tid` ran, from two schedstat readings.
+fn cpu_share(before: Option<(u64, u64)>, after: Option<(u64, u64)>, secs: f64) -> Option<f64> {
+    let (b, a) = (before?, after?);
+    (secs > 0.0).then(|| (a.0.saturating_sub(b.0) as f64 / 1e9 / secs).min(1.0))
 }
 
 /// A worker like `Dataplane::start` launches, with our own latency buckets.
@@ -298,8 +456,13 @@ struct Running {
     latency: Arc<LatencyBuckets>,
     cell: Arc<RcuCell<Generation>>,
     samples: dpdk::ring::Consumer<dataplane::Sample>,
+    /// The worker lcore's thread id once it has started (0 before).
+    tid: Arc<AtomicU64>,
 }
 
+/// Launches `dataplane::worker::Worker::run` on the rig's worker lcore. The
+/// struct literal names every field: a field added to `Worker` fails to
+/// compile here instead of silently running a worker unlike op25bd's.
 fn launch(rig: &Rig, tables: policy::Tables, tag: &str) -> Result<Running, String> {
     let e = |what: &str, err: dpdk::Error| format!("{what}: {err}");
     let qsbr = Arc::new(Qsbr::new(1).map_err(|x| e("qsbr", x))?);
@@ -325,26 +488,33 @@ fn launch(rig: &Rig, tables: policy::Tables, tag: &str) -> Result<Running, Strin
         stop: stop.clone(),
         tsc_hz: dpdk::cycles::tsc_hz(),
     };
-    dpdk::lcore::launch(rig.lcore, move || worker.run()).map_err(|x| e("launch", x))?;
+    let tid = Arc::new(AtomicU64::new(0));
+    let worker_tid = tid.clone();
+    dpdk::lcore::launch(rig.lcore, move || {
+        // Before the loop: one readlink, for the CPU-share figures.
+        worker_tid.store(current_tid().unwrap_or(0), Ordering::Release);
+        worker.run()
+    })
+    .map_err(|x| e("launch", x))?;
     Ok(Running {
         stop,
         counters,
         latency,
         cell,
         samples,
+        tid,
     })
 }
 
-fn stop(rig: &mut Rig, w: &Running) -> Result<(), String> {
+/// Stops the worker and empties the rig; returns the frames left unread.
+fn stop(rig: &mut Rig, w: &Running) -> Result<u64, String> {
     w.stop.store(true, Ordering::Relaxed);
     match dpdk::lcore::wait(rig.lcore) {
         Ok(0) => {}
         Ok(code) => return Err(format!("worker ended with code {code}")),
         Err(e) => return Err(format!("waiting for the worker: {e}")),
     }
-    let mut b = Burst::new();
-    while rig.drain(&mut b) > 0 {}
-    Ok(())
+    rig.flush()
 }
 
 /// Quantiles for the CDF: dense in the body, then the tail up to the max.
@@ -356,17 +526,68 @@ const CDF_QUANTILES: &[f64] = &[
 struct Phase {
     name: String,
     target_pps: Option<f64>,
-    offered: u64,
-    refused: u64,
+    inj: Injected,
+    /// Frames the worker received.
     rx: u64,
+    /// Frames still in the access ring when the phase ended (a backlog).
+    unread: u64,
     secs: f64,
     hist: hdrhistogram::Histogram<u64>,
     grace_us: Vec<u64>,
+    /// Share of the phase the worker's and the injector's threads had a CPU.
+    worker_cpu: Option<f64>,
+    injector_cpu: Option<f64>,
 }
 
 impl Phase {
-    fn rx_mpps(&self) -> f64 {
+    fn offered_mpps(&self) -> f64 {
+        self.inj.offered as f64 / self.secs / 1e6
+    }
+
+    fn received_mpps(&self) -> f64 {
         self.rx as f64 / self.secs / 1e6
+    }
+
+    fn shortfall(&self) -> Option<replay::Shortfall> {
+        replay::shortfall(
+            self.target_pps? / 1e6,
+            self.offered_mpps(),
+            self.received_mpps(),
+        )
+    }
+
+    /// Why a phase missed its target, for people: the shortfall and the CPU
+    /// share of the side that limited it.
+    fn miss_note(&self) -> Option<String> {
+        let s = self.shortfall()?;
+        let cpu = match s.limited_by {
+            replay::Limit::Worker => self.worker_cpu,
+            replay::Limit::Injector => self.injector_cpu,
+        };
+        Some(match cpu {
+            Some(c) => format!("{s} (which had its CPU {:.0} % of the phase)", 100.0 * c),
+            None => s.to_string(),
+        })
+    }
+
+    fn summary(&self) -> String {
+        let h = &self.hist;
+        let cpu = |x: Option<f64>| x.map_or("n/a".into(), |c| format!("{:.0} %", 100.0 * c));
+        let target = self
+            .target_pps
+            .map_or(String::new(), |t| format!("target {:.3} Mpps, ", t / 1e6));
+        format!(
+            "{target}offered {:.3}, received {:.3} Mpps (refused {:.1} %), worker CPU {}, mean burst {:.1}: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+            self.offered_mpps(),
+            self.received_mpps(),
+            100.0 * self.inj.refused as f64 / self.inj.offered.max(1) as f64,
+            cpu(self.worker_cpu),
+            if h.is_empty() { 0.0 } else { self.rx as f64 / h.len() as f64 },
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.max()
+        )
     }
 
     fn to_json(&self) -> Value {
@@ -379,12 +600,26 @@ impl Phase {
                 .get(((grace.len() as f64 - 1.0) * x).round() as usize)
                 .copied()
         };
+        let missed = self.shortfall().map(|s| {
+            json!({
+                "achieved_mpps": s.achieved_mpps,
+                "target_mpps": s.target_mpps,
+                "limited_by": s.limited_by.name(),
+                "note": self.miss_note(),
+            })
+        });
         json!({
             "name": self.name,
             "target_mpps": self.target_pps.map(|r| r / 1e6),
-            "offered_mpps": self.offered as f64 / self.secs / 1e6,
-            "refused": self.refused,
-            "rx_mpps": self.rx_mpps(),
+            "offered_mpps": self.offered_mpps(),
+            "received_mpps": self.received_mpps(),
+            "refused": self.inj.refused,
+            "refused_share": self.inj.refused as f64 / self.inj.offered.max(1) as f64,
+            "unread_at_end": self.unread,
+            "missed": missed,
+            "worker_cpu_share": self.worker_cpu,
+            "injector_cpu_share": self.injector_cpu,
+            "injector": self.inj.to_json(dpdk::cycles::tsc_hz() as f64),
             "secs": self.secs,
             "bursts": h.len(),
             "mean_burst": if h.is_empty() { 0.0 } else { self.rx as f64 / h.len() as f64 },
@@ -420,9 +655,20 @@ fn run_phase(
         frames,
     } = *load;
     let w = launch(rig, tables.clone(), &format!("dpb{n}"))?;
+    // The worker's thread id, for its CPU share (it is stored before the loop).
+    let started = Instant::now();
+    let worker_tid = loop {
+        match w.tid.load(Ordering::Acquire) {
+            0 if started.elapsed() < Duration::from_secs(2) => std::thread::yield_now(),
+            0 => break None,
+            t => break Some(t),
+        }
+    };
+    let injector_tid = current_tid();
+    let worker_before = worker_tid.and_then(schedstat);
+    let injector_before = injector_tid.and_then(schedstat);
     let publishing = Arc::new(AtomicBool::new(swap_to.is_some()));
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs_f64(secs);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut samples = vec![dataplane::Sample::EMPTY; 256];
     let mut samples_consumer = w.samples;
     let result = std::thread::scope(|s| {
@@ -455,27 +701,42 @@ fn run_phase(
             .unwrap_or_default();
         r.map(|r| (r, grace))
     });
-    let secs = t0.elapsed().as_secs_f64();
     let rx = dataplane::Totals::sum(std::iter::once(&*w.counters)).rx;
+    let worker_after = worker_tid.and_then(schedstat);
+    let injector_after = injector_tid.and_then(schedstat);
     let running = Running {
         samples: samples_consumer,
         ..w
     };
-    stop(rig, &running)?;
-    let ((offered, refused), grace_us) = result?;
+    let unread = stop(rig, &running)?;
+    let (inj, grace_us) = result?;
+    let secs = inj.cycles as f64 / dpdk::cycles::tsc_hz() as f64;
     let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
         .map_err(|e| format!("histogram: {e}"))?;
     running.latency.add_to(&mut hist, dpdk::cycles::tsc_hz());
     Ok(Phase {
         name: name.to_owned(),
         target_pps: rate,
-        offered,
-        refused,
+        inj,
         rx,
+        unread,
         secs,
         hist,
         grace_us,
+        worker_cpu: cpu_share(worker_before, worker_after, secs),
+        injector_cpu: cpu_share(injector_before, injector_after, secs),
     })
+}
+
+/// Data room for mbufs holding `frames`: the headroom plus the longest frame,
+/// rounded up to a cache line.
+fn frame_room(frames: &[Vec<u8>]) -> Result<u16, String> {
+    let longest = frames.iter().map(Vec::len).max().unwrap_or(0);
+    let room = (dpdk::sys::RTE_PKTMBUF_HEADROOM as usize + longest).next_multiple_of(64);
+    u16::try_from(room)
+        .ok()
+        .filter(|&r| r <= DEFAULT_DATA_ROOM)
+        .ok_or_else(|| format!("a frame of {longest} bytes does not fit one mbuf"))
 }
 
 fn latency_bench(args: &Args) -> Result<Value, String> {
@@ -501,68 +762,83 @@ fn latency_bench(args: &Args) -> Result<Value, String> {
         swap_to: None,
         frames: &frames,
     };
-    let mut rig = Rig::new("lat", true)?;
+    let mut rig = Rig::new("lat", args.ring, frame_room(&frames)?, true)?;
     println!(
-        "dp-bench: latency, {} mix, config of {} prefixes; unpaced for {:.0} s to find the maximum rate",
+        "dp-bench: latency, {} mix, config of {} prefixes, rings of {}; unpaced for {:.0} s to find the maximum rate",
         spec.sizes.name(),
         spec.prefixes(),
+        args.ring,
         args.max_secs
     );
-    let max = run_phase(&mut rig, 0, "max", &steady, None, args.max_secs)?;
-    let max_pps = max.rx as f64 / max.secs;
-    // Who limits the rig: a full access ring means the worker could not keep up.
-    let limited_by = if max.refused > max.offered / 100 {
-        "worker"
-    } else {
-        "injector"
+    // The maximum, measured the way the paced phases run: first unpaced (a
+    // full burst every iteration, the access ring never empty), then paced at
+    // that rate. What the rig sustains paced is the maximum the loads are
+    // fractions of (pacing costs the injector more per frame, and a worker
+    // that is off its CPU cannot make up for lost time once it is idle).
+    let unpaced = run_phase(&mut rig, 0, "max, unpaced", &steady, None, args.max_secs)?;
+    let unpaced_pps = unpaced.rx as f64 / unpaced.secs;
+    println!(
+        "dp-bench: unpaced maximum {:.3} Mpps: {}",
+        unpaced_pps / 1e6,
+        unpaced.summary()
+    );
+    if unpaced.rx == 0 || unpaced.secs <= 0.0 {
+        return Err("the worker received nothing in the unpaced run".into());
+    }
+    let paced = run_phase(
+        &mut rig,
+        5,
+        "max, paced",
+        &steady,
+        Some(unpaced_pps),
+        args.max_secs,
+    )?;
+    let max_pps = (paced.rx as f64 / paced.secs).min(unpaced_pps);
+    // Who limits the rig: what limited the paced run, else a full access ring
+    // in the unpaced run means the worker could not keep up.
+    let limited_by = match paced.shortfall() {
+        Some(s) => s.limited_by.name(),
+        None if unpaced.inj.refused > unpaced.inj.offered / 100 => "worker",
+        None => "injector",
     };
     println!(
-        "dp-bench: maximum {:.2} Mpps (limited by the {limited_by}); p50 {} ns, p99 {} ns",
-        max_pps / 1e6,
-        max.hist.value_at_quantile(0.5),
-        max.hist.value_at_quantile(0.99)
+        "dp-bench: paced at the unpaced maximum: {}",
+        paced.summary()
     );
-    let mut phases = vec![max];
-    for (i, pct) in [10.0, 50.0, 90.0].into_iter().enumerate() {
+    if let Some(note) = paced.miss_note() {
+        println!("dp-bench: paced at the unpaced maximum: {note}");
+    }
+    println!(
+        "dp-bench: maximum {:.3} Mpps (limited by the {limited_by}); the loads are fractions of it",
+        max_pps / 1e6
+    );
+    let mut phases = vec![unpaced, paced];
+    let levels = [
+        (10.0, "10%", None),
+        (50.0, "50%", None),
+        (90.0, "90%", None),
+        (50.0, "50% + swaps", Some(&other)),
+    ];
+    for (i, (pct, name, swap_to)) in levels.into_iter().enumerate() {
         let p = run_phase(
             &mut rig,
             i + 1,
-            &format!("{pct:.0}%"),
-            &steady,
+            name,
+            &Workload { swap_to, ..steady },
             Some(max_pps * pct / 100.0),
             args.phase_secs,
         )?;
-        println!(
-            "dp-bench: {pct:.0}% ({:.2} Mpps): p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
-            p.rx_mpps(),
-            p.hist.value_at_quantile(0.5),
-            p.hist.value_at_quantile(0.99),
-            p.hist.value_at_quantile(0.999),
-            p.hist.max()
-        );
+        let swaps = if p.grace_us.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} swaps)", p.grace_us.len())
+        };
+        println!("dp-bench: {name}{swaps}: {}", p.summary());
+        if let Some(note) = p.miss_note() {
+            println!("dp-bench: {name}: {note}");
+        }
         phases.push(p);
     }
-    let p = run_phase(
-        &mut rig,
-        4,
-        "50% + swaps",
-        &Workload {
-            swap_to: Some(&other),
-            ..steady
-        },
-        Some(max_pps * 0.5),
-        args.phase_secs,
-    )?;
-    println!(
-        "dp-bench: 50% with a swap every ms ({} swaps, {:.2} Mpps): p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
-        p.grace_us.len(),
-        p.rx_mpps(),
-        p.hist.value_at_quantile(0.5),
-        p.hist.value_at_quantile(0.99),
-        p.hist.value_at_quantile(0.999),
-        p.hist.max()
-    );
-    phases.push(p);
     if let Some(started) = rig.started.take() {
         started
             .stop_and_close()
@@ -572,8 +848,12 @@ fn latency_bench(args: &Args) -> Result<Value, String> {
         "mix": spec.sizes.name(),
         "prefixes": spec.prefixes(),
         "frames": args.frames,
+        "ring": args.ring,
         "max_mpps": max_pps / 1e6,
+        "unpaced_max_mpps": unpaced_pps / 1e6,
         "limited_by": limited_by,
+        "miss_tolerance": replay::MISS_TOLERANCE,
+        "method": "ring ports; TSC-paced injector on the main lcore (frames built into mbufs, offered in bursts of what is due); op25b's Worker::run on lcore 1; the maximum is the unpaced rate received; offered = what the injector put on the access ring (refused frames included), received = the worker's rx counter; max = the lower of the unpaced rate and what a run paced at it received; a phase more than miss_tolerance below its target is marked missed, limited by the injector (offered short) or the worker (received short); CPU shares from /proc schedstat",
         "phases": phases.iter().map(Phase::to_json).collect::<Vec<_>>(),
     }))
 }
@@ -592,7 +872,7 @@ fn reset_peak() -> bool {
 }
 
 fn swap_cost(args: &Args) -> Result<Value, String> {
-    let rig = Rig::new("swp", false)?;
+    let rig = Rig::new("swp", 4096, DEFAULT_DATA_ROOM, false)?;
     let small = policy::load_str(
         "start.yaml",
         MixSpec::isp(Sizes::Min64, 10).config_yaml().as_bytes(),
@@ -653,4 +933,47 @@ fn swap_cost(args: &Args) -> Result<Value, String> {
         "method": "policy::load_str (YAML parse, validation, compilation) timed; then Dataplane::publish on a running dataplane (idle worker polling ring ports); peak = VmHWM after reset through /proc/self/clear_refs",
         "sizes": sizes,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_share_is_the_run_time_over_the_phase_and_needs_both_readings() {
+        let share = cpu_share(Some((1_000_000_000, 5)), Some((1_500_000_000, 9)), 2.0).unwrap();
+        assert!((share - 0.25).abs() < 1e-12, "{share}");
+        // Clamped: the kernel's accounting may run a little ahead of ours.
+        assert_eq!(
+            cpu_share(Some((0, 0)), Some((3_000_000_000, 0)), 2.0),
+            Some(1.0)
+        );
+        assert_eq!(cpu_share(None, Some((1, 0)), 1.0), None);
+        assert_eq!(cpu_share(Some((1, 0)), None, 1.0), None);
+        assert_eq!(cpu_share(Some((1, 0)), Some((2, 0)), 0.0), None);
+    }
+
+    #[test]
+    fn this_threads_schedstat_is_readable_and_grows() {
+        let tid = current_tid().expect("/proc/thread-self");
+        let before = schedstat(tid).expect("schedstat of this thread");
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(20) {
+            std::hint::black_box(0u64);
+        }
+        let after = schedstat(tid).unwrap();
+        assert!(after.0 > before.0, "{before:?} -> {after:?}");
+        assert_eq!(schedstat(u64::MAX), None);
+    }
+
+    #[test]
+    fn injector_mbufs_fit_the_longest_frame_after_the_headroom() {
+        let headroom = dpdk::sys::RTE_PKTMBUF_HEADROOM as usize;
+        let room = frame_room(&[vec![0; 60], vec![0; 100]]).unwrap() as usize;
+        assert!(room >= headroom + 100 && room % 64 == 0, "{room}");
+        assert!(room < headroom + 100 + 64);
+        assert!(frame_room(&[vec![0; 9000]])
+            .unwrap_err()
+            .contains("9000 bytes"));
+    }
 }
