@@ -53,7 +53,13 @@ def latency(doc, out):
         pts = [(max(ns, 1), q) for ns, q in p["cdf"]]
         xs = [x for x, _ in pts]
         qs = [q for _, q in pts]
-        label = f"{p['name']} ({p['rx_mpps']:.2f} Mpps)"
+        received = p.get("received_mpps", p.get("rx_mpps", 0.0))
+        label = f"{p['name']} ({received:.2f} Mpps"
+        if p.get("target_mpps") is not None:
+            label += f" of {p['target_mpps']:.2f}"
+        if p.get("missed"):
+            label += ", MISSED"
+        label += ")"
         a1.step(xs, qs, where="post", label=label)
         tail = [(x, 1.0 / (1.0 - q)) for x, q in pts if q < 1.0]
         a2.plot([t[1] for t in tail], [t[0] for t in tail], marker=".", label=label)
@@ -73,7 +79,7 @@ def latency(doc, out):
     a2.set_title("Tail (percentile distribution)")
     a2.grid(alpha=0.3, which="both")
     fig.suptitle(f"dp-bench: {lat['mix']} mix, {lat['prefixes']} prefixes, "
-                 f"rig maximum {lat['max_mpps']:.2f} Mpps")
+                 f"rig maximum {lat['max_mpps']:.2f} Mpps (paced; received / target per load)")
     fig.tight_layout()
     fig.savefig(f"{out}/latency_cdf.png")
     plt.close(fig)

@@ -7,9 +7,14 @@
 //!    `--secs` seconds each; medians and their ratio are reported.
 //! 3. Runs `dp-bench` (latency at paced loads and during swaps, swap cost) and
 //!    `lpm-bench` (our LPM against rte_fib/rte_fib6) as subprocesses.
-//! 4. Writes `latest.json`, `RESULTS.md` and the PNG plots (`bench/scripts/plot.py`).
+//! 4. Writes `latest.json`, the PNG plots (`bench/scripts/plot.py`) and the
+//!    generated part of `RESULTS.md`: everything above its end marker line
+//!    (`replay::GENERATED_END`); what follows the marker (the hand-maintained
+//!    sections, e.g. "## Robustness") is kept byte for byte.
 //!
-//! Every DPDK process runs alone (one at a time) with `--no-shconf`.
+//! Every DPDK process runs alone (one at a time) with `--no-shconf` and a file
+//! prefix of its own (`op25b-bench-*-PID`); the runtime directories DPDK still
+//! creates are removed at the end.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -225,6 +230,8 @@ fn run(args: &Args) -> Result<(), String> {
     let dp_json = args.work.join("dp-bench.json");
     let mut dp_cmd = Command::new(&dp_bench);
     dp_cmd
+        .args(bench_eal("dp", "0-1", 512))
+        .arg("--")
         .arg("--json")
         .arg(&dp_json)
         .arg("--prefixes")
@@ -241,6 +248,9 @@ fn run(args: &Args) -> Result<(), String> {
     }
     run_to_end(dp_cmd, "dp-bench", Duration::from_secs(400))?;
     let dp = read_json(&dp_json)?;
+    for line in latency_lines(&dp["latency"]) {
+        step(t0, &line);
+    }
 
     step(
         t0,
@@ -248,7 +258,11 @@ fn run(args: &Args) -> Result<(), String> {
     );
     let lpm_json = args.work.join("lpm-bench.json");
     let mut lpm_cmd = Command::new(&lpm_bench);
-    lpm_cmd.arg("--json").arg(&lpm_json);
+    lpm_cmd
+        .args(bench_eal("lpm", "0", 4096))
+        .arg("--")
+        .arg("--json")
+        .arg(&lpm_json);
     if args.quick {
         lpm_cmd.args([
             "--v4-prefixes",
@@ -288,10 +302,14 @@ fn run(args: &Args) -> Result<(), String> {
         run_to_end(c, "plot.py", Duration::from_secs(120))?;
         step(t0, &format!("wrote the plots into {}", args.out.display()));
     }
-    let md = results_md(&doc);
-    std::fs::write(&args.results_md, md)
-        .map_err(|e| format!("{}: {e}", args.results_md.display()))?;
-    step(t0, &format!("wrote {}", args.results_md.display()));
+    write_results_md(&args.results_md, &results_md(&doc))?;
+    step(
+        t0,
+        &format!(
+            "wrote {} (the generated part; what follows its end marker is kept)",
+            args.results_md.display()
+        ),
+    );
     Ok(())
 }
 
@@ -308,6 +326,24 @@ fn remove_runtime_dirs() {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
+}
+
+/// EAL options for dp-bench and lpm-bench: the ones they use by default
+/// (plain pages, no PCI, no shared runtime files, `lcores`, `mem_mib` MiB),
+/// with a file prefix of this run, so that [`remove_runtime_dirs`] removes the
+/// runtime directory DPDK still creates with `--no-shconf`.
+fn bench_eal(tag: &str, lcores: &str, mem_mib: u32) -> Vec<String> {
+    vec![
+        "--no-huge".into(),
+        "--no-pci".into(),
+        "--no-shconf".into(),
+        "-l".into(),
+        lcores.into(),
+        "-m".into(),
+        mem_mib.to_string(),
+        "--log-level=*:warning".into(),
+        format!("--file-prefix=op25b-bench-{tag}-{}", std::process::id()),
+    ]
 }
 
 fn eal_common(tag: &str) -> Vec<String> {
@@ -638,6 +674,97 @@ fn compose(
     }))
 }
 
+/// Replaces the generated part of the results file at `path` and keeps the
+/// rest (`replay::merge_results_md`); written to a temporary file and renamed,
+/// so the hand-written part survives a failed write.
+fn write_results_md(path: &Path, generated: &str) -> Result<(), String> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(format!(
+                "cannot read {} to keep its hand-written part: {e}",
+                path.display()
+            ))
+        }
+    };
+    let text = replay::merge_results_md(generated, old.as_deref());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
+}
+
+/// Why a latency phase missed its target (`None` when it did not): dp-bench's
+/// note, or, from a JSON without one, the same judgement from the rates.
+fn miss_note(p: &Value) -> Option<String> {
+    if let Some(note) = p["missed"]["note"].as_str() {
+        return Some(note.to_owned());
+    }
+    if p.get("missed").is_some() {
+        return None;
+    }
+    replay::shortfall(
+        p["target_mpps"].as_f64()?,
+        p["offered_mpps"].as_f64()?,
+        p["received_mpps"].as_f64()?,
+    )
+    .map(|s| s.to_string())
+}
+
+/// One terminal line per latency phase, and one per missed target.
+fn latency_lines(lat: &Value) -> Vec<String> {
+    let mut out = vec![format!(
+        "latency: maximum {} Mpps (unpaced {} Mpps; limited by the {})",
+        f(&lat["max_mpps"], 3),
+        f(&lat["unpaced_max_mpps"], 3),
+        lat["limited_by"].as_str().unwrap_or("?")
+    )];
+    for p in lat["phases"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let name = p["name"].as_str().unwrap_or("?");
+        out.push(format!(
+            "latency {name}: {}, offered {}, received {} Mpps; p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+            target(&p["target_mpps"], "unpaced", " Mpps"),
+            f(&p["offered_mpps"], 3),
+            f(&p["received_mpps"], 3),
+            p["p50"],
+            p["p99"],
+            p["p999"],
+            p["max"]
+        ));
+        if let Some(note) = miss_note(p) {
+            out.push(format!("latency {name}: {}", capitalised(&note)));
+        }
+    }
+    out
+}
+
+/// `s` with its first letter in upper case ("Missed: ..." from "missed: ...").
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A phase's target rate ("target 1.234 Mpps"), or `none` for an unpaced phase.
+fn target(v: &Value, none: &str, unit: &str) -> String {
+    match v.as_f64() {
+        Some(t) if unit.is_empty() => format!("{t:.3}"),
+        Some(t) => format!("target {t:.3}{unit}"),
+        None => none.to_owned(),
+    }
+}
+
 fn f(v: &Value, digits: usize) -> String {
     v.as_f64()
         .map(|x| format!("{x:.digits$}"))
@@ -697,34 +824,64 @@ fn results_md(doc: &Value) -> String {
     let lat = &doc["latency"];
     s.push_str("## Latency: per-burst software residence time (dp-bench)\n\n");
     s.push_str(&format!(
-        "Ring ports, TSC-paced injector on lcore 0, op25b's worker loop on lcore 1, {} mix, config of {} prefixes. \
-         Rig maximum {} Mpps (limited by the {}); loads are fractions of it. Residence = rx_burst returned -> last tx_burst done.\n\n",
+        "Ring ports ({} slots), TSC-paced injector on lcore 0, op25b's worker loop on lcore 1, {} mix, config of {} prefixes. \
+         Maximum {} Mpps (limited by the {}): what the rig sustained paced at its unpaced maximum ({} Mpps); \
+         the loads are fractions of it. Offered = what the injector put on the access ring (refused frames included), \
+         received = what the worker took in; a load more than {} % below its target is marked missed. \
+         CPU = the share of the phase the worker's thread had a CPU (other processes share the cores). \
+         Residence = rx_burst returned -> last tx_burst done.\n\n",
+        lat["ring"],
         lat["mix"].as_str().unwrap_or("?"),
         lat["prefixes"],
-        f(&lat["max_mpps"], 2),
-        lat["limited_by"].as_str().unwrap_or("?")
+        f(&lat["max_mpps"], 3),
+        lat["limited_by"].as_str().unwrap_or("?"),
+        f(&lat["unpaced_max_mpps"], 3),
+        lat["miss_tolerance"].as_f64().map_or("5".into(), |t| format!("{:.0}", t * 100.0)),
     ));
-    s.push_str("| load | rx Mpps | mean burst | p50 ns | p99 ns | p99.9 ns | max ns | swaps | grace p50 / max us |\n");
-    s.push_str("|------|--------:|-----------:|-------:|-------:|---------:|-------:|------:|------------------|\n");
-    if let Some(ph) = lat["phases"].as_array() {
-        for p in ph {
-            let swaps = p["swaps"].as_u64().unwrap_or(0);
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                p["name"].as_str().unwrap_or("?"),
-                f(&p["rx_mpps"], 3),
-                f(&p["mean_burst"], 1),
-                p["p50"],
-                p["p99"],
-                p["p999"],
-                p["max"],
-                swaps,
-                if swaps > 0 {
-                    format!("{} / {}", p["grace_us_p50"], p["grace_us_max"])
-                } else {
-                    "-".into()
-                }
-            ));
+    s.push_str("| load | target Mpps | offered Mpps | received Mpps | refused | worker CPU | mean burst | p50 ns | p99 ns | p99.9 ns | max ns | swaps | grace p50 / max us |\n");
+    s.push_str("|------|-----------:|-------------:|--------------:|--------:|-----------:|-----------:|-------:|-------:|---------:|-------:|------:|------------------|\n");
+    let mut notes = Vec::new();
+    let pct = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{:.1} %", 100.0 * x))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    for p in lat["phases"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let name = p["name"].as_str().unwrap_or("?");
+        let swaps = p["swaps"].as_u64().unwrap_or(0);
+        let note = miss_note(p);
+        s.push_str(&format!(
+            "| {name}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            if note.is_some() { " **(missed)**" } else { "" },
+            target(&p["target_mpps"], "unpaced", ""),
+            f(&p["offered_mpps"], 3),
+            f(&p["received_mpps"], 3),
+            pct(&p["refused_share"]),
+            pct(&p["worker_cpu_share"]),
+            f(&p["mean_burst"], 1),
+            p["p50"],
+            p["p99"],
+            p["p999"],
+            p["max"],
+            swaps,
+            if swaps > 0 {
+                format!("{} / {}", p["grace_us_p50"], p["grace_us_max"])
+            } else {
+                "-".into()
+            }
+        ));
+        if let Some(note) = note {
+            notes.push(format!("- **{name}**: {note}.\n"));
+        }
+    }
+    if !notes.is_empty() {
+        s.push_str("\nPhases that missed their target load (their figures are at the load they reached, not the one named):\n\n");
+        for n in notes {
+            s.push_str(&n);
         }
     }
     s.push_str("\n![latency CDF](results/latency_cdf.png)\n\n");
@@ -776,4 +933,118 @@ fn results_md(doc: &Value) -> String {
         f(&doc["elapsed_s"], 0)
     ));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(name: &str, target: Option<f64>, offered: f64, received: f64) -> Value {
+        json!({
+            "name": name, "target_mpps": target, "offered_mpps": offered,
+            "received_mpps": received, "refused_share": 0.25, "worker_cpu_share": 0.3,
+            "mean_burst": 12.0, "p50": 200, "p99": 900, "p999": 5000, "max": 90000, "swaps": 0,
+        })
+    }
+
+    fn doc(phases: Vec<Value>) -> Value {
+        json!({
+            "machine": {"cpu": "test CPU", "cpus": 2},
+            "replay": {"mixes": {}},
+            "latency": {"ring": 65536, "mix": "64B", "prefixes": 10, "max_mpps": 2.0,
+                        "unpaced_max_mpps": 2.1, "limited_by": "worker", "miss_tolerance": 0.05,
+                        "phases": phases},
+            "lpm": {}, "swap": {"sizes": []}, "elapsed_s": 1.0,
+        })
+    }
+
+    #[test]
+    fn a_missed_load_is_marked_in_the_table_and_explained_below_it() {
+        let mut missed = phase("50%", Some(1.0), 1.0, 0.6);
+        missed["missed"] = json!({"note": "missed: achieved 0.600 of target 1.000 Mpps (60 %), limited by the worker (which had its CPU 30 % of the phase)"});
+        let md = results_md(&doc(vec![
+            phase("max, unpaced", None, 3.0, 2.1),
+            phase("10%", Some(0.2), 0.2, 0.199),
+            missed,
+        ]));
+        assert!(
+            md.contains("| max, unpaced | unpaced | 3.000 | 2.100 | 25.0 % | 30.0 % |"),
+            "{md}"
+        );
+        assert!(md.contains("| 10% | 0.200 | 0.200 | 0.199 |"), "{md}");
+        assert!(
+            md.contains("| 50% **(missed)** | 1.000 | 1.000 | 0.600 |"),
+            "{md}"
+        );
+        assert!(md.contains("- **50%**: missed: achieved 0.600 of target 1.000 Mpps (60 %), limited by the worker (which had its CPU 30 % of the phase).\n"), "{md}");
+        assert!(!md.contains("10% **(missed)**"));
+    }
+
+    #[test]
+    fn a_phase_without_a_verdict_is_judged_from_its_rates() {
+        let p = phase("90%", Some(4.0), 3.0, 2.9);
+        let note = miss_note(&p).unwrap();
+        assert!(note.contains("limited by the injector"), "{note}");
+        let ok =
+            json!({"target_mpps": 1.0, "offered_mpps": 1.0, "received_mpps": 1.0, "missed": null});
+        assert_eq!(miss_note(&ok), None);
+        let lines = latency_lines(&doc(vec![p])["latency"]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("latency 90%: Missed: achieved 2.900")),
+            "{lines:?}"
+        );
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("op25b-bench-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn writing_the_results_keeps_the_hand_written_part_and_creates_a_missing_file() {
+        let dir = scratch("md");
+        let path = dir.join("RESULTS.md");
+        write_results_md(&path, "# op25b benchmark results\n\nfirst\n").unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            first.ends_with(&format!("{}\n", replay::GENERATED_END)),
+            "{first}"
+        );
+        let hand = "\n## Robustness\n\nby hand, kept\n";
+        std::fs::write(&path, format!("{first}{hand}")).unwrap();
+        write_results_md(&path, "# op25b benchmark results\n\nsecond\n").unwrap();
+        let second = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            second.contains("second") && !second.contains("first"),
+            "{second}"
+        );
+        assert!(second.ends_with(hand), "{second}");
+        assert!(!dir.join("RESULTS.md.tmp").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unreadable_results_file_is_an_error_not_an_overwrite() {
+        let dir = scratch("dir");
+        // A directory where the file should be: reading it fails, nothing is written.
+        let err = write_results_md(&dir, "# op25b benchmark results\n").unwrap_err();
+        assert!(err.contains("cannot read"), "{err}");
+        assert!(dir.is_dir());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_latency_benchmarks_get_their_own_file_prefix() {
+        let eal = bench_eal("dp", "0-1", 512);
+        let prefix = format!("--file-prefix=op25b-bench-dp-{}", std::process::id());
+        assert!(eal.contains(&prefix), "{eal:?}");
+        assert!(eal.contains(&"--no-shconf".to_owned()));
+        assert_eq!(capitalised("missed: x"), "Missed: x");
+        assert_eq!(capitalised(""), "");
+    }
 }
