@@ -43,7 +43,7 @@ pub mod reply;
 pub mod verdict;
 pub mod wire;
 
-pub use parse::{parse, Family, Fragment, Outcome, Parsed, TcpInfo, UnparsedReason};
+pub use parse::{parse, parse_to, Family, Fragment, Outcome, Parsed, TcpInfo, UnparsedReason};
 pub use reply::{build_icmp, build_reply, build_rst, ReplyKind};
 pub use verdict::{
     classify_burst, classify_one, Direction, DropReason, ForwardReason, Verdict, MAX_BURST,

@@ -12,7 +12,7 @@
 //! Prefetching of frame data is left to the dataplane (it owns the mbufs, and
 //! the prefetch intrinsic needs `unsafe`, which this crate forbids).
 
-use crate::parse::{parse, Family, Outcome, Parsed, UnparsedReason};
+use crate::parse::{parse, parse_to, Family, Outcome, Parsed, UnparsedReason};
 use crate::reply::{reply_allowed, ReplyKind};
 use policy::{Action, Decision, Mode, PoolId, Reason, Tables};
 
@@ -225,7 +225,7 @@ fn classify_chunk(
 ) {
     // Stage 1: parse every frame.
     for (p, frame) in parsed.iter_mut().zip(frames) {
-        *p = parse(frame);
+        parse_to(frame, p);
     }
 
     // Stage 2: settle what parsing and the port already decide, and gather the
