@@ -7,7 +7,8 @@
 //!           [--family v4|v6|both] [--json FILE]
 //! ```
 //! Without EAL options it starts the EAL with `--no-huge --no-pci --no-shconf -m 4096
-//! -l 0` (one core, plain 4 KiB pages, no shared runtime files).
+//! -l 0 --file-prefix=lpm-bench-PID` (one core, plain 4 KiB pages; the runtime directory
+//! DPDK creates even with --no-shconf is removed at exit).
 //!
 //! For each family: generate the table and the keys (bench/src/lpm.rs), build both
 //! structures (timed), check that both return the same next hop for every key (a
@@ -48,7 +49,7 @@ const DEFAULT_EAL: &[&str] = &[
     long_about = "Lookups per second of op25b's LPM against DPDK's rte_fib (DIR-24-8) and rte_fib6 (trie) \
 on the same deterministic tables and keys, measured alternately in one process. \
 EAL options, if any, come first and end with `--`; without them the EAL runs with \
---no-huge --no-pci --no-shconf -m 4096 -l 0. Exits 1 if the two sides disagree on any key."
+--no-huge --no-pci --no-shconf -m 4096 -l 0 --file-prefix=lpm-bench-PID (its runtime directory removed at exit). Exits 1 if the two sides disagree on any key."
 )]
 struct Args {
     /// IPv4 prefixes in the table.
@@ -86,7 +87,16 @@ struct Args {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, DEFAULT_EAL);
+    // Our own file prefix, so the runtime directory DPDK creates even with
+    // --no-shconf is ours alone and can be removed at exit (as dp-bench does).
+    let prefix = format!("--file-prefix=lpm-bench-{}", std::process::id());
+    let defaults: Vec<&str> = DEFAULT_EAL
+        .iter()
+        .copied()
+        .chain([prefix.as_str()])
+        .collect();
+    let own_prefix = !argv.iter().any(|a| a == "--");
+    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, &defaults);
     let args = match Args::try_parse_from(app_args) {
         Ok(a) => a,
         Err(e) => {
@@ -112,6 +122,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let runtime_dir = own_prefix.then(|| eal.runtime_dir());
     let code = match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -120,6 +131,10 @@ fn main() -> ExitCode {
         }
     };
     drop(eal);
+    if let Some(dir) = runtime_dir.filter(|d| !d.is_empty()) {
+        // Only the directory of the prefix chosen above; a failure is harmless.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     code
 }
 
