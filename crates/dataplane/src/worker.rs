@@ -198,19 +198,17 @@ fn process(
     // Stage 1: a contiguous view of each frame. Chained mbufs (rare: jumbo
     // frames on small segments) are copied out whole, up to SCRATCH, so the
     // parser sees their real length; they are still forwarded as they are.
-    for (i, m) in st.rx.as_slice().iter().enumerate() {
-        if !m.is_contiguous() {
-            c.multi_segment.bump(1);
-            m.copy_to(0, &mut st.scratch[i]);
-        }
-    }
+    // One pass over the mbuf headers (their first touch in this burst).
     let mut frames: [&[u8]; MAX_BURST] = [&[]; MAX_BURST];
-    for (i, m) in st.rx.as_slice().iter().enumerate() {
-        frames[i] = if m.is_contiguous() {
+    let slots = st.rx.as_slice().iter().zip(st.scratch.iter_mut());
+    for ((m, slot), frame) in slots.zip(frames.iter_mut()) {
+        *frame = if m.is_contiguous() {
             m.data()
         } else {
-            let len = (m.pkt_len() as usize).min(SCRATCH);
-            &st.scratch[i][..len]
+            c.multi_segment.bump(1);
+            m.copy_to(0, slot);
+            let slot: &[u8; SCRATCH] = slot;
+            &slot[..(m.pkt_len() as usize).min(SCRATCH)]
         };
     }
 
