@@ -57,10 +57,11 @@ SAMPLE_INTERVAL_S = 1.0
 # leaves a margin and is still too short to hide a leak (the 700 MB step of
 # the unbounded sample drain came at 40 s; a per-swap leak climbs all along).
 WARMUP_S = 30.0
-# After the warm-up, resident memory moves within this range: glibc trims and
-# regrows [heap] and the threads' arenas by 1 to 2 MB each as the control loop
-# turns up to millions of samples a second into records (measured: 2.5 to 3 MB
-# range over 2 minutes). A leak per push or per frame leaves it within minutes.
+# After the warm-up, resident memory moves within this range: the allocator
+# returns freed pages with a delay while the control loop turns up to millions
+# of samples a second into records (measured with jemalloc: 2.9 MB over 3
+# minutes, 3.9 MB over 10). A leak per push or per frame leaves it within
+# minutes; a slow one is left to the slope.
 RSS_TOLERANCE_KB = 4096
 # And its least-squares slope stays under this (60 kB/min is 86 MB a day),
 # checked when the post-warm-up window is long enough to measure it.
