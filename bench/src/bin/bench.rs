@@ -234,6 +234,9 @@ fn run(args: &Args) -> Result<(), String> {
     let mut dp_cmd = Command::new(&dp_bench);
     dp_cmd
         .args(bench_eal("dp", "0-1", 512))
+        // dp-bench's core ports: net_null devices, so the worker frees what it
+        // forwards (see dp-bench's module documentation).
+        .args(["--vdev=net_null_lat,no-rx=1", "--vdev=net_null_swp,no-rx=1"])
         .arg("--")
         .arg("--json")
         .arg(&dp_json)
@@ -858,7 +861,7 @@ fn results_md(doc: &Value) -> String {
     let lat = &doc["latency"];
     s.push_str("## Latency: per-burst software residence time (dp-bench)\n\n");
     s.push_str(&format!(
-        "Ring ports ({} slots), TSC-paced injector on lcore 0, op25b's worker loop on lcore 1, {} mix, config of {} prefixes. \
+        "Access port: a ring pair ({} slots) fed by a TSC-paced injector on lcore 0; core port: net_null (the worker frees what it forwards, as it reaps a NIC's transmit completions; the frames come from the injector's mempool, so those frees cross lcores); op25b's worker loop on lcore 1; {} mix, config of {} prefixes. \
          Maximum {} Mpps (limited by the {}): what the rig sustained paced at its unpaced maximum ({} Mpps); \
          the loads are fractions of it. Offered = what the injector put on the access ring (refused frames included), \
          received = what the worker took in; a load more than {} % below its target is marked missed. \
