@@ -145,7 +145,8 @@ fn run(args: &Args) -> Result<(), String> {
         args.keys, args.burst, args.rounds, args.slices, args.next_hop_bytes, args.seed
     );
     println!(
-        "ours: poptrie with cache-line roots, hardware popcnt {}",
+        "ours: lpm::Lpm4 (DIR-24-8 with deduplicated 16-bit entries in transparent huge pages from 32,768 prefixes, \
+         poptrie below) and lpm::Lpm6 (poptrie); hardware popcnt {}",
         if cfg!(target_feature = "popcnt") {
             "on"
         } else {
@@ -271,9 +272,17 @@ fn slice_range(i: usize, n: usize, len: usize, burst: usize) -> std::ops::Range<
 }
 
 /// A next-hop type both sides store: our map's value, DPDK's next hop.
-trait NextHop: Copy + Debug + Into<u64> + TryFrom<u32> {}
+trait NextHop: Copy + Debug + Eq + std::hash::Hash + Into<u64> + TryFrom<u32> {}
 impl NextHop for u16 {}
 impl NextHop for u32 {}
+
+/// `AnonHugePages` of this process in KiB (Linux), to show whether our tables got the
+/// transparent huge pages they ask for.
+fn anon_huge_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+    let line = s.lines().find(|l| l.starts_with("AnonHugePages:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
 
 fn next_hop<V: NextHop>(nh: u32) -> Result<V, String> {
     V::try_from(nh).map_err(|_| format!("next hop {nh} does not fit the next-hop type"))
@@ -294,6 +303,12 @@ fn bench_v4<V: NextHop>(args: &Args, nh_size: NextHopSize) -> Result<FamilyResul
     let t = Instant::now();
     let ours = Lpm4::build(&entries).map_err(|e| format!("our IPv4 build failed: {e}"))?;
     let build_ms_ours = ms_since(t);
+    if let Some(kib) = anon_huge_kib() {
+        println!(
+            "transparent huge pages in this process after our build: {} MiB (DPDK's --no-huge memory is a memfd and gets none)",
+            kib / 1024
+        );
+    }
 
     let needed = tbl8_needed_v4(&table);
     let conf = FibConfig {
@@ -311,7 +326,8 @@ fn bench_v4<V: NextHop>(args: &Args, nh_size: NextHopSize) -> Result<FamilyResul
     }
     let build_ms_rte = ms_since(t);
     println!(
-        "built: ours {build_ms_ours:.0} ms, rte_fib {build_ms_rte:.0} ms (DIR-24-8, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        "built: ours {build_ms_ours:.0} ms ({}), rte_fib {build_ms_rte:.0} ms (DIR-24-8, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        ours.layout(),
         nh_size.bytes(),
         conf.num_tbl8
     );
@@ -429,7 +445,8 @@ fn bench_v6<V: NextHop>(args: &Args, nh_size: NextHopSize) -> Result<FamilyResul
     }
     let build_ms_rte = ms_since(t);
     println!(
-        "built: ours {build_ms_ours:.0} ms, rte_fib6 {build_ms_rte:.0} ms (trie, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        "built: ours {build_ms_ours:.0} ms ({}), rte_fib6 {build_ms_rte:.0} ms (trie, {}-byte next hops, {} tbl8 groups for {needed} needed)",
+        ours.layout(),
         nh_size.bytes(),
         conf.num_tbl8
     );

@@ -8,27 +8,40 @@
 //!
 //! # Implementation
 //!
-//! Both maps are poptries (Asai & Ohara, SIGCOMM 2015) with cache-line roots: an
-//! array of root nodes over the top bits (18 for a large IPv4 table, 16 for IPv6;
-//! 12 and 10 for small tables), then nodes of 6-bit strides made of two 64-bit
-//! bitmaps whose population counts index contiguous children and
-//! run-length-compressed leaves. A root holds its leaves in its own 64-byte line
-//! when they fit, so with a full IPv4 table most lookups are one memory access
-//! (DPDK's DIR-24-8 also needs one, in a 2-4x larger table). 1M IPv4 prefixes take
-//! about 17 MiB (`u16` values; DIR-24-8: 45-90 MiB), 200k IPv6 prefixes about
-//! 16 MiB. The IPv6 trie covers the top 64 bits; /64s that contain longer prefixes
-//! are resolved by a binary search over that /64's own answers. The trie is built
-//! from the *answer function* of the table (sorted runs of equal answers), so equal
-//! neighbours never cost a node. [`Lpm4::lookup_bulk`] is a software pipeline that
-//! prefetches (through the `prefetch` crate) each address's root 24 addresses
-//! ahead. `bench/LPM.md` records the measurements behind the design and the
-//! comparison with DPDK's `rte_fib`/`rte_fib6`.
+//! Three layouts, chosen by measurement (`bench/LPM.md`), each answering every
+//! lookup without allocating:
+//!
+//! - **IPv4 tables of 32,768 prefixes or more: DIR-24-8** with 16-bit entries, as in
+//!   DPDK's `rte_fib`, but with the table's *distinct values* numbered (so entries
+//!   stay two bytes whatever `V` is; this is why [`Lpm4::build`] needs `V: Eq + Hash`)
+//!   and the 32 MiB `tbl24` in transparent huge pages (asked for with
+//!   `madvise`), so a lookup is one random access without a TLB miss. 1M prefixes
+//!   take about 39 MiB; lookups run at 1.1x `rte_fib`'s rate on this project's
+//!   benchmark machine. A large table with more than 32,767 distinct values or more
+//!   than 32,768 /24s holding longer prefixes (beyond 15-bit indices) falls back to
+//!   the poptrie with 2^18 roots (about 17 MiB, 0.9x `rte_fib`).
+//! - **Smaller IPv4 tables and all IPv6 tables: poptries** (Asai & Ohara, SIGCOMM
+//!   2015) with cache-line roots: an array of root nodes over the top bits (12 for
+//!   a small IPv4 table, 16 for IPv6), then nodes of 6-bit strides made of two
+//!   64-bit bitmaps whose population counts index contiguous children and
+//!   run-length-compressed leaves; a root holds its leaves in its own 64-byte line
+//!   when they fit. A policy table of a few thousand prefixes takes a few hundred
+//!   KiB and stays in the caches; 200k IPv6 prefixes take about 16 MiB and look up
+//!   at 1.7x `rte_fib6`'s rate. The IPv6 trie covers the top 64 bits; /64s that
+//!   contain longer prefixes are resolved by a binary search over that /64's own
+//!   answers.
+//!
+//! Every layout is built from the *answer function* of the table (sorted runs of
+//! equal answers), so equal neighbours never cost a node. The bulk lookups are
+//! software pipelines that prefetch (through the `prefetch` crate) each address's
+//! first access 16-24 addresses ahead. [`Lpm4::layout`] names the layout a table got.
 //!
 //! [`reference`](mod@reference) holds a linear-scan model used by the property tests.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod dir24;
 mod poptrie;
 pub mod reference;
 mod runs;
@@ -204,7 +217,7 @@ fn values_per_entry<A, V: Copy>(entries: &[(A, u8, V)]) -> Box<[Option<V>]> {
 }
 
 macro_rules! lpm_type {
-    ($name:ident, $map:ident, $addr:ty, $bits:literal, $doc:literal) => {
+    ($name:ident, $map:ident, $addr:ty, $bits:literal, [$($bound:tt)+], $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug, Clone)]
         pub struct $name<V> {
@@ -214,7 +227,7 @@ macro_rules! lpm_type {
             lengths: Box<[u8]>,
         }
 
-        impl<V: Copy> $name<V> {
+        impl<V: $($bound)+> $name<V> {
             #[doc = concat!("Builds the map from `(network address, prefix length 0..=", $bits, ", value)` entries.")]
             ///
             /// Entries may nest (a longer prefix inside a shorter one); the longest wins at
@@ -240,6 +253,9 @@ macro_rules! lpm_type {
                     lengths,
                 })
             }
+        }
+
+        impl<V: Copy> $name<V> {
 
             /// The value of the longest prefix containing `addr` (host order), if any.
             /// Never allocates.
@@ -279,6 +295,12 @@ macro_rules! lpm_type {
                     + self.lengths.len()
             }
 
+            /// The lookup structure chosen for this table, for logs and benchmarks
+            /// (e.g. `"DIR-24-8, 16-bit entries, deduplicated values"`).
+            pub fn layout(&self) -> &'static str {
+                self.map.layout()
+            }
+
             /// The distinct prefix lengths present, longest first.
             pub fn prefix_lengths(&self) -> impl Iterator<Item = u8> + '_ {
                 self.lengths.iter().copied()
@@ -302,6 +324,7 @@ lpm_type!(
     Map4,
     u32,
     "32",
+    [Copy + Eq + std::hash::Hash],
     "An IPv4 longest-prefix-match map; addresses are host-order `u32` (`u32::from(Ipv4Addr)`)."
 );
 lpm_type!(
@@ -309,6 +332,7 @@ lpm_type!(
     Map6,
     u128,
     "128",
+    [Copy],
     "An IPv6 longest-prefix-match map; addresses are host-order `u128` (`u128::from(Ipv6Addr)`)."
 );
 

@@ -686,6 +686,11 @@ impl<V: Copy> Trie<V> {
         each!(self, t => t.lookup_bulk(addrs, key, emit))
     }
 
+    /// The number of key bits that select a root.
+    pub(crate) fn direct_bits(&self) -> u32 {
+        each!(self, t => t.direct_bits)
+    }
+
     /// Heap bytes of the structure (not counting this value itself).
     pub(crate) fn heap_bytes(&self) -> usize {
         each!(self, t => t.memory_bytes() - std::mem::size_of_val(t))

@@ -1,15 +1,24 @@
-//! The IPv4 map: one poptrie over the 32-bit address with 2^18 root nodes.
+//! The IPv4 map, in one of three layouts chosen by the table's size:
 //!
-//! With 18 root bits a /24 is one slot of its root, and the root's line usually
-//! holds the answer too, so the common case of a full routing table costs one
-//! memory access in a structure of about 17 MiB (1M prefixes, `u16` values; 20 MiB
-//! with `u32`) instead of DIR-24-8's 32-64 MiB.
+//! - fewer than [`LARGE_TABLE`] prefixes: a poptrie with 2^12 roots (256 KiB of
+//!   roots; a few hundred KiB in all, so a policy table stays in the caches);
+//! - [`LARGE_TABLE`] prefixes or more: DIR-24-8 with 16-bit entries
+//!   ([`Dir24`](crate::dir24::Dir24): 32 MiB in transparent huge pages, one random
+//!   access per lookup), 1.1-1.3x the lookups per second of DPDK's `rte_fib` in
+//!   bench/LPM.md;
+//! - a large table with more distinct values or more /24s holding longer prefixes
+//!   than 16-bit entries address (32,767 and 32,768): a poptrie with 2^18 roots, in
+//!   which a /24 is one slot of its root and the root's line usually holds the
+//!   answer (about 17 MiB for 1M prefixes with `u16` values).
 
+use std::hash::Hash;
+
+use crate::dir24::Dir24;
 use crate::poptrie::{Answers, Ranges, Tag, Trie};
 use crate::runs::Runs;
 
-/// Key bits that select a root in a large table (chosen by measurement,
-/// bench/LPM.md): 2^18 roots of 64 bytes (16 MiB) resolve a /24 at the root.
+/// Key bits that select a root in a large table that does not fit [`Dir24`]
+/// (bench/LPM.md): 2^18 roots of 64 bytes (16 MiB) resolve a /24 at the root.
 pub(crate) const DIRECT_BITS: u32 = 18;
 
 /// Root bits of a small table: 4,096 roots (256 KiB), a /24 two nodes down. The
@@ -18,7 +27,9 @@ pub(crate) const DIRECT_BITS: u32 = 18;
 /// a swap) and TLB misses.
 pub(crate) const SMALL_DIRECT_BITS: u32 = 12;
 
-/// Tables with at least this many prefixes get [`DIRECT_BITS`].
+/// Tables with at least this many prefixes get [`Dir24`] (or [`DIRECT_BITS`] when
+/// they do not fit it). Below it the small poptrie is 0.83-0.90x `rte_fib`'s speed
+/// in 1/100 of the memory; at and above it DIR-24-8 is 1.2-1.3x (bench/LPM.md).
 pub(crate) const LARGE_TABLE: usize = 32_768;
 
 /// An IPv4 address as a poptrie key (aligned to the most significant bit).
@@ -38,42 +49,61 @@ fn interval(addr: u32, len: u8) -> (u128, u128) {
 pub(crate) struct Map4<V> {
     /// `None` for a map without entries (a trie needs at least one value).
     trie: Option<Trie<V>>,
+    /// The layout of very large tables; when set, `trie` is `None`.
+    dir24: Option<Box<Dir24<V>>>,
 }
 
-impl<V: Copy> Map4<V> {
+impl<V: Copy + Eq + Hash> Map4<V> {
     /// `prefixes`: validated `(network, length, id)` with distinct prefixes; every id
     /// in `1..values.len()`, `values[0] == None`.
     pub(crate) fn build(
         prefixes: impl ExactSizeIterator<Item = (u32, u8, u32)>,
         values: &[Option<V>],
     ) -> Self {
-        let direct_bits = if prefixes.len() >= LARGE_TABLE {
-            DIRECT_BITS
-        } else {
-            SMALL_DIRECT_BITS
-        };
-        Self::build_with(prefixes, values, direct_bits)
+        if prefixes.len() < LARGE_TABLE {
+            return Self::build_with(prefixes, values, SMALL_DIRECT_BITS);
+        }
+        let runs = runs(prefixes);
+        match Dir24::build(&runs, values) {
+            Some(d) => Map4 {
+                trie: None,
+                dir24: Some(Box::new(d)),
+            },
+            // More distinct values or split /24s than 16-bit entries address.
+            None => Self::from_runs(&runs, values, DIRECT_BITS),
+        }
     }
+}
 
+/// The answer function of validated IPv4 prefixes.
+fn runs(prefixes: impl Iterator<Item = (u32, u8, u32)>) -> Runs {
+    Runs::from_prefixes(
+        prefixes
+            .map(|(addr, len, id)| {
+                let (lo, end) = interval(addr, len);
+                (lo, end, id)
+            })
+            .collect(),
+    )
+}
+
+impl<V: Copy> Map4<V> {
     /// [`build`](Self::build) with a given number of root bits.
     pub(crate) fn build_with(
         prefixes: impl Iterator<Item = (u32, u8, u32)>,
         values: &[Option<V>],
         direct_bits: u32,
     ) -> Self {
+        Self::from_runs(&runs(prefixes), values, direct_bits)
+    }
+
+    /// The poptrie layout of an answer function.
+    fn from_runs(runs: &Runs, values: &[Option<V>], direct_bits: u32) -> Self {
         debug_assert!(values.first().is_some_and(Option::is_none));
         // The value stored in "no match" leaves; none exists without entries.
         let Some(filler) = values.iter().find_map(|v| *v) else {
             return Self::empty();
         };
-        let runs = Runs::from_prefixes(
-            prefixes
-                .map(|(addr, len, id)| {
-                    let (lo, end) = interval(addr, len);
-                    (lo, end, id)
-                })
-                .collect(),
-        );
         // All boundaries sit on whole addresses, so no slot past the last key bit can
         // be split and the fallback is never used.
         let trie = Trie::build(
@@ -91,15 +121,24 @@ impl<V: Copy> Map4<V> {
                 fallback: &mut |_| unreachable!("IPv4 runs are aligned to whole addresses"),
             },
         );
-        Map4 { trie: Some(trie) }
+        Map4 {
+            trie: Some(trie),
+            dir24: None,
+        }
     }
 
     pub(crate) fn empty() -> Self {
-        Map4 { trie: None }
+        Map4 {
+            trie: None,
+            dir24: None,
+        }
     }
 
     #[inline]
     pub(crate) fn lookup(&self, addr: u32) -> Option<V> {
+        if let Some(d) = &self.dir24 {
+            return d.lookup(addr);
+        }
         let (v, tag) = self.trie.as_ref()?.lookup(key(addr));
         (tag == Tag::Value).then_some(v)
     }
@@ -108,6 +147,9 @@ impl<V: Copy> Map4<V> {
     #[inline]
     pub(crate) fn lookup_bulk(&self, addrs: &[u32], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
+        if let Some(d) = &self.dir24 {
+            return d.lookup_bulk(addrs, out);
+        }
         match &self.trie {
             Some(trie) => {
                 trie.lookup_bulk(addrs, key, |i, v, tag| {
@@ -118,8 +160,27 @@ impl<V: Copy> Map4<V> {
         }
     }
 
+    pub(crate) fn layout(&self) -> &'static str {
+        match (&self.dir24, &self.trie) {
+            (Some(_), _) => "DIR-24-8, 16-bit entries, deduplicated values",
+            (None, None) => "empty",
+            (None, Some(t)) if t.direct_bits() == DIRECT_BITS => "poptrie, 2^18 cache-line roots",
+            (None, Some(_)) => "poptrie, 2^12 cache-line roots",
+        }
+    }
+
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.trie.as_ref().map_or(0, Trie::heap_bytes)
+        std::mem::size_of::<Self>()
+            + self.trie.as_ref().map_or(0, Trie::heap_bytes)
+            + self
+                .dir24
+                .as_ref()
+                .map_or(0, |d| std::mem::size_of::<Dir24<V>>() + d.heap_bytes())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_dir24(&self) -> bool {
+        self.dir24.is_some()
     }
 
     #[cfg(test)]
@@ -157,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn small_tables_get_small_roots_and_large_ones_resolve_slash_24_at_the_root() {
+    fn small_tables_get_small_roots_and_large_ones_dir_24_8() {
         let entries: Vec<(u32, u8, u16)> = (0..LARGE_TABLE as u32)
             .map(|i| (0xC000_0000 | (i << 8), 24, (i % 1000) as u16))
             .collect();
@@ -171,23 +232,60 @@ mod tests {
                 .map(|(i, &(a, l, _))| (a, l, i as u32 + 1))
         };
         let small = Map4::build(ids(LARGE_TABLE - 1), &values);
+        assert!(!small.is_dir24());
         assert!(small.memory_bytes() < 4 << 20, "{}", small.memory_bytes());
         // 4,096 roots; every /18 holding /24s is one node below its root.
         assert_eq!(small.node_count(), (LARGE_TABLE - 1).div_ceil(64));
         let large = Map4::build(ids(LARGE_TABLE), &values);
-        assert_eq!(large.node_count(), 0);
+        assert!(large.is_dir24());
+        assert_eq!(
+            large.layout(),
+            "DIR-24-8, 16-bit entries, deduplicated values"
+        );
+        assert_eq!(small.layout(), "poptrie, 2^12 cache-line roots");
+        assert!(large.memory_bytes() >= 32 << 20, "{}", large.memory_bytes());
         for &(a, _, v) in &entries[..LARGE_TABLE - 1] {
             assert_eq!(small.lookup(a | 0x7f), Some(v));
             assert_eq!(large.lookup(a | 0x7f), Some(v));
         }
-        assert_eq!(
-            small.lookup(0xC000_0000 + ((LARGE_TABLE as u32 - 1) << 8)),
-            None
+        let last = 0xC000_0000 + ((LARGE_TABLE as u32 - 1) << 8);
+        assert_eq!(small.lookup(last), None);
+        assert_eq!(large.lookup(last), Some(767));
+        assert_eq!(large.lookup(last + 0x100), None);
+        let addrs: Vec<u32> = (0..100u32).map(|i| 0xC000_0000 + i * 0x1_0101).collect();
+        let mut out = vec![None; addrs.len()];
+        large.lookup_bulk(&addrs, &mut out);
+        for (a, o) in addrs.iter().zip(&out) {
+            assert_eq!(*o, small.lookup(*a).or(large.lookup(*a)));
+            assert_eq!(*o, large.lookup(*a));
+        }
+    }
+
+    #[test]
+    fn a_large_table_with_more_distinct_values_than_dir_24_8_holds_is_a_poptrie() {
+        // One value per /24: 32,768 distinct values, one more than 15-bit leaf
+        // indices leave beside "no match".
+        let entries: Vec<(u32, u8, u16)> = (0..LARGE_TABLE as u32)
+            .map(|i| (0xC000_0000 | (i << 8), 24, i as u16))
+            .collect();
+        let values: Vec<_> = std::iter::once(None)
+            .chain(entries.iter().map(|e| Some(e.2)))
+            .collect();
+        let m = Map4::build(
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
+            &values,
         );
-        assert_eq!(
-            large.lookup(0xC000_0000 + ((LARGE_TABLE as u32 - 1) << 8)),
-            Some(767)
-        );
+        assert!(!m.is_dir24());
+        assert_eq!(m.layout(), "poptrie, 2^18 cache-line roots");
+        // The 18-bit roots resolve every /24 at the root.
+        assert_eq!(m.node_count(), 0);
+        for &(a, _, v) in &entries {
+            assert_eq!(m.lookup(a | 0x80), Some(v));
+        }
+        assert_eq!(m.lookup(0xBFFF_FFFF), None);
     }
 
     #[test]

@@ -205,6 +205,13 @@ impl<V: Copy> Map6<V> {
         }
     }
 
+    pub(crate) fn layout(&self) -> &'static str {
+        match self.trie {
+            None => "empty",
+            Some(_) => "poptrie over the top 64 bits, per-/64 windows below",
+        }
+    }
+
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.trie.as_ref().map_or(0, Trie::heap_bytes)
