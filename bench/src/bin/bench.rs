@@ -925,7 +925,7 @@ fn results_md(doc: &Value) -> String {
     s.push_str(
         "## LPM: ours against DPDK rte_fib / rte_fib6 (lpm-bench, same tables and keys)\n\n",
     );
-    s.push_str("Next hops as op25b stores them (2-byte pool ids; `rte_fib6` needs 4 bytes for its tbl8 indices); bulk lookups in bursts of 64, the two sides alternating; ratio = ours / rte_fib of the medians, paired = median of the per-round ratios. Design steps and the analysis of the IPv4 gap: `bench/LPM.md`.\n\n");
+    s.push_str("Next hops as op25b stores them (2-byte pool ids; `rte_fib6` needs 4 bytes for its tbl8 indices); bulk lookups in bursts of 64, the two sides alternating; ratio = ours / rte_fib of the medians, paired = median of the per-round ratios. Design steps, the layout per table size and the huge pages: `bench/LPM.md`.\n\n");
     s.push_str("| family | prefixes | keys | next hop bytes (ours / DPDK) | ours Mlps | rte_fib Mlps | ratio | paired | ours MiB | rte_fib MiB |\n");
     s.push_str("|--------|---------:|-----:|------:|----------:|-------------:|------:|------:|---------:|------------:|\n");
     for fam in ["v4", "v6"] {
