@@ -22,7 +22,7 @@
 //!   the poptrie with 2^18 roots (about 17 MiB, 0.9x `rte_fib`).
 //! - **Smaller IPv4 tables and all IPv6 tables: poptries** (Asai & Ohara, SIGCOMM
 //!   2015) with cache-line roots: an array of root nodes over the top bits (12 for
-//!   a small IPv4 table, 16 for IPv6), then nodes of 6-bit strides made of two
+//!   a small IPv4 table, 16 for IPv6; 10 for an IPv6 table under 16,384 prefixes), then nodes of 6-bit strides made of two
 //!   64-bit bitmaps whose population counts index contiguous children and
 //!   run-length-compressed leaves; a root holds its leaves in its own 64-byte line
 //!   when they fit. A policy table of a few thousand prefixes takes a few hundred
@@ -234,6 +234,10 @@ macro_rules! lpm_type {
             /// lookup. Errors: an address with host bits set ([`LpmError::HostBits`]), the
             /// same prefix twice ([`LpmError::Duplicate`], pointing at the second
             /// occurrence), a length beyond the address width ([`LpmError::BadLength`]).
+            ///
+            /// A large IPv4 table stores each distinct value once, found by `Eq` and
+            /// `Hash`: values that compare equal must be interchangeable (a lookup may
+            /// return any of them), as they are for integers and ids.
             ///
             /// # Panics
             /// With 2^31 - 1 entries or more (over 16 GiB of input).
