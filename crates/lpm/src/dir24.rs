@@ -171,20 +171,10 @@ mod tests {
     use super::*;
 
     fn build(entries: &[(u32, u8, u32)]) -> Option<Dir24<u32>> {
-        let values: Vec<_> = std::iter::once(None)
-            .chain(entries.iter().map(|e| Some(e.2)))
-            .collect();
-        let runs = Runs::from_prefixes(
-            entries
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, l, _))| {
-                    let lo = u128::from(a) << 96;
-                    (lo, lo | (u128::MAX >> l), i as u32 + 1)
-                })
-                .collect(),
-        );
-        Dir24::build(&runs, &values)
+        Dir24::build(
+            &crate::v4::runs(crate::ids_per_entry(entries)),
+            &crate::values_per_entry(entries),
+        )
     }
 
     #[test]

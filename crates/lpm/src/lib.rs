@@ -216,6 +216,17 @@ fn values_per_entry<A, V: Copy>(entries: &[(A, u8, V)]) -> Box<[Option<V>]> {
         .collect()
 }
 
+/// The `(address, length, id)` of every entry, id `i + 1` for `entries[i]` (the
+/// index of its value in [`values_per_entry`]).
+fn ids_per_entry<A: Copy, V>(
+    entries: &[(A, u8, V)],
+) -> impl ExactSizeIterator<Item = (A, u8, u32)> + '_ {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, &(addr, len, _))| (addr, len, i as u32 + 1))
+}
+
 macro_rules! lpm_type {
     ($name:ident, $map:ident, $addr:ty, $bits:literal, [$($bound:tt)+], $doc:literal) => {
         #[doc = $doc]
@@ -244,13 +255,7 @@ macro_rules! lpm_type {
             pub fn build(entries: &[($addr, u8, V)]) -> Result<Self, LpmError> {
                 let lengths = validate(entries)?;
                 let values = values_per_entry(entries);
-                let map = $map::build(
-                    entries
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &(addr, len, _))| (addr, len, i as u32 + 1)),
-                    &values,
-                );
+                let map = $map::build(ids_per_entry(entries), &values);
                 Ok(Self {
                     map,
                     len: entries.len(),

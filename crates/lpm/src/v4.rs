@@ -46,11 +46,12 @@ fn interval(addr: u32, len: u8) -> (u128, u128) {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Map4<V> {
-    /// `None` for a map without entries (a trie needs at least one value).
-    trie: Option<Trie<V>>,
-    /// The layout of very large tables; when set, `trie` is `None`.
-    dir24: Option<Box<Dir24<V>>>,
+pub(crate) enum Map4<V> {
+    /// A map without entries (a trie needs at least one value).
+    Empty,
+    Trie(Trie<V>),
+    /// The layout of large tables that fit 16-bit entries.
+    Dir24(Box<Dir24<V>>),
 }
 
 impl<V: Copy + Eq + Hash> Map4<V> {
@@ -65,10 +66,7 @@ impl<V: Copy + Eq + Hash> Map4<V> {
         }
         let runs = runs(prefixes);
         match Dir24::build(&runs, values) {
-            Some(d) => Map4 {
-                trie: None,
-                dir24: Some(Box::new(d)),
-            },
+            Some(d) => Map4::Dir24(Box::new(d)),
             // More distinct values or split /24s than 16-bit entries address.
             None => Self::from_runs(&runs, values, DIRECT_BITS),
         }
@@ -76,7 +74,7 @@ impl<V: Copy + Eq + Hash> Map4<V> {
 }
 
 /// The answer function of validated IPv4 prefixes.
-fn runs(prefixes: impl Iterator<Item = (u32, u8, u32)>) -> Runs {
+pub(crate) fn runs(prefixes: impl Iterator<Item = (u32, u8, u32)>) -> Runs {
     Runs::from_prefixes(
         prefixes
             .map(|(addr, len, id)| {
@@ -121,93 +119,82 @@ impl<V: Copy> Map4<V> {
                 fallback: &mut |_| unreachable!("IPv4 runs are aligned to whole addresses"),
             },
         );
-        Map4 {
-            trie: Some(trie),
-            dir24: None,
-        }
+        Map4::Trie(trie)
     }
 
     pub(crate) fn empty() -> Self {
-        Map4 {
-            trie: None,
-            dir24: None,
-        }
+        Map4::Empty
     }
 
     #[inline]
     pub(crate) fn lookup(&self, addr: u32) -> Option<V> {
-        if let Some(d) = &self.dir24 {
-            return d.lookup(addr);
+        match self {
+            Map4::Empty => None,
+            Map4::Trie(trie) => {
+                let (v, tag) = trie.lookup(key(addr));
+                (tag == Tag::Value).then_some(v)
+            }
+            Map4::Dir24(d) => d.lookup(addr),
         }
-        let (v, tag) = self.trie.as_ref()?.lookup(key(addr));
-        (tag == Tag::Value).then_some(v)
     }
 
     /// `out[i] = lookup(addrs[i])`; `out` is at least as long as `addrs`.
     #[inline]
     pub(crate) fn lookup_bulk(&self, addrs: &[u32], out: &mut [Option<V>]) {
         let out = &mut out[..addrs.len()];
-        if let Some(d) = &self.dir24 {
-            return d.lookup_bulk(addrs, out);
-        }
-        match &self.trie {
-            Some(trie) => {
-                trie.lookup_bulk(addrs, key, |i, v, tag| {
-                    out[i] = (tag == Tag::Value).then_some(v)
-                });
-            }
-            None => out.fill(None),
+        match self {
+            Map4::Empty => out.fill(None),
+            Map4::Trie(trie) => trie.lookup_bulk(addrs, key, |i, v, tag| {
+                out[i] = (tag == Tag::Value).then_some(v)
+            }),
+            Map4::Dir24(d) => d.lookup_bulk(addrs, out),
         }
     }
 
     pub(crate) fn layout(&self) -> &'static str {
-        match (&self.dir24, &self.trie) {
-            (Some(_), _) => "DIR-24-8, 16-bit entries, deduplicated values",
-            (None, None) => "empty",
-            (None, Some(t)) if t.direct_bits() == DIRECT_BITS => "poptrie, 2^18 cache-line roots",
-            (None, Some(_)) => "poptrie, 2^12 cache-line roots",
+        match self {
+            Map4::Empty => "empty",
+            Map4::Trie(t) if t.direct_bits() == DIRECT_BITS => "poptrie, 2^18 cache-line roots",
+            Map4::Trie(_) => "poptrie, 2^12 cache-line roots",
+            Map4::Dir24(_) => "DIR-24-8, 16-bit entries, deduplicated values",
         }
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.trie.as_ref().map_or(0, Trie::heap_bytes)
-            + self
-                .dir24
-                .as_ref()
-                .map_or(0, |d| std::mem::size_of::<Dir24<V>>() + d.heap_bytes())
-    }
-
-    #[cfg(test)]
-    pub(crate) fn is_dir24(&self) -> bool {
-        self.dir24.is_some()
+            + match self {
+                Map4::Empty => 0,
+                Map4::Trie(t) => t.heap_bytes(),
+                Map4::Dir24(d) => std::mem::size_of::<Dir24<V>>() + d.heap_bytes(),
+            }
     }
 
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
-        self.trie.as_ref().map_or(0, |t| t.node_count())
+        match self {
+            Map4::Trie(t) => t.node_count(),
+            _ => 0,
+        }
     }
 
     #[cfg(test)]
     pub(crate) fn leaf_count(&self) -> usize {
-        self.trie.as_ref().map_or(0, |t| t.leaf_count())
+        match self {
+            Map4::Trie(t) => t.leaf_count(),
+            _ => 0,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ids_per_entry, values_per_entry};
 
     fn build_with(entries: &[(u32, u8, u16)], direct_bits: u32) -> Map4<u16> {
-        let values: Vec<_> = std::iter::once(None)
-            .chain(entries.iter().map(|e| Some(e.2)))
-            .collect();
         Map4::build_with(
-            entries
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
-            &values,
+            ids_per_entry(entries),
+            &values_per_entry(entries),
             direct_bits,
         )
     }
@@ -222,22 +209,15 @@ mod tests {
         let entries: Vec<(u32, u8, u16)> = (0..LARGE_TABLE as u32)
             .map(|i| (0xC000_0000 | (i << 8), 24, (i % 1000) as u16))
             .collect();
-        let values: Vec<_> = std::iter::once(None)
-            .chain(entries.iter().map(|e| Some(e.2)))
-            .collect();
-        let ids = |n: usize| {
-            entries[..n]
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1))
-        };
+        let values = values_per_entry(&entries);
+        let ids = |n: usize| ids_per_entry(&entries[..n]);
         let small = Map4::build(ids(LARGE_TABLE - 1), &values);
-        assert!(!small.is_dir24());
+        assert!(!matches!(small, Map4::Dir24(_)));
         assert!(small.memory_bytes() < 4 << 20, "{}", small.memory_bytes());
         // 4,096 roots; every /18 holding /24s is one node below its root.
         assert_eq!(small.node_count(), (LARGE_TABLE - 1).div_ceil(64));
         let large = Map4::build(ids(LARGE_TABLE), &values);
-        assert!(large.is_dir24());
+        assert!(matches!(large, Map4::Dir24(_)));
         assert_eq!(
             large.layout(),
             "DIR-24-8, 16-bit entries, deduplicated values"
@@ -268,17 +248,8 @@ mod tests {
         let entries: Vec<(u32, u8, u16)> = (0..LARGE_TABLE as u32)
             .map(|i| (0xC000_0000 | (i << 8), 24, i as u16))
             .collect();
-        let values: Vec<_> = std::iter::once(None)
-            .chain(entries.iter().map(|e| Some(e.2)))
-            .collect();
-        let m = Map4::build(
-            entries
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
-            &values,
-        );
-        assert!(!m.is_dir24());
+        let m = Map4::build(ids_per_entry(&entries), &values_per_entry(&entries));
+        assert!(!matches!(m, Map4::Dir24(_)));
         assert_eq!(m.layout(), "poptrie, 2^18 cache-line roots");
         // The 18-bit roots resolve every /24 at the root.
         assert_eq!(m.node_count(), 0);

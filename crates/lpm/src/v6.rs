@@ -232,15 +232,9 @@ mod tests {
     use super::*;
 
     fn build_with(entries: &[(u128, u8, u16)], direct_bits: u32) -> Map6<u16> {
-        let values: Vec<_> = std::iter::once(None)
-            .chain(entries.iter().map(|e| Some(e.2)))
-            .collect();
         Map6::build_with(
-            entries
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, l, _))| (a, l, i as u32 + 1)),
-            &values,
+            crate::ids_per_entry(entries),
+            &crate::values_per_entry(entries),
             direct_bits,
         )
     }
