@@ -29,6 +29,46 @@ pub fn split_eal_args(argv: &[String], default_eal: &[&str]) -> (Vec<String>, Ve
     (eal, std::iter::once(prog).chain(app).collect())
 }
 
+/// The split argv of a benchmark binary that starts its own EAL.
+pub struct EalArgs {
+    /// For `Eal::init`.
+    pub eal: Vec<String>,
+    /// For clap.
+    pub app: Vec<String>,
+    /// The defaults were used, with this process's own `--file-prefix`: the
+    /// runtime directory is ours alone and [`stop_eal`] removes it.
+    pub own_prefix: bool,
+}
+
+/// [`split_eal_args`] with `default_eal` extended by `--file-prefix=NAME-PID`, so
+/// the runtime directory DPDK creates even with `--no-shconf` belongs to this
+/// process alone and can be removed at exit.
+pub fn eal_args_with_own_prefix(argv: &[String], default_eal: &[&str], name: &str) -> EalArgs {
+    let prefix = format!("--file-prefix={name}-{}", std::process::id());
+    let defaults: Vec<&str> = default_eal
+        .iter()
+        .copied()
+        .chain([prefix.as_str()])
+        .collect();
+    let own_prefix = !argv.iter().any(|a| a == "--");
+    let (eal, app) = split_eal_args(argv, &defaults);
+    EalArgs {
+        eal,
+        app,
+        own_prefix,
+    }
+}
+
+/// Stops the EAL, then removes its runtime directory when the prefix was this
+/// process's own ([`EalArgs::own_prefix`]); a failure to remove is harmless.
+pub fn stop_eal(eal: dpdk::Eal, own_prefix: bool) {
+    let dir = own_prefix.then(|| eal.runtime_dir());
+    drop(eal);
+    if let Some(dir) = dir.filter(|d| !d.is_empty()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 #[cfg(test)]
 mod split_tests {
     use super::split_eal_args;

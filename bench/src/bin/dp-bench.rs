@@ -115,17 +115,9 @@ struct Args {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    // Our own file prefix, so the runtime directory DPDK creates even with
-    // --no-shconf is ours alone and can be removed at exit.
-    let prefix = format!("--file-prefix=dp-bench-{}", std::process::id());
-    let defaults: Vec<&str> = DEFAULT_EAL
-        .iter()
-        .copied()
-        .chain([prefix.as_str()])
-        .collect();
-    let own_prefix = !argv.iter().any(|a| a == "--");
-    let (eal_args, app_args) = op25b_bench::split_eal_args(&argv, &defaults);
-    let args = match Args::try_parse_from(app_args) {
+    let split = op25b_bench::eal_args_with_own_prefix(&argv, DEFAULT_EAL, "dp-bench");
+    let eal_args = split.eal;
+    let args = match Args::try_parse_from(split.app) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
@@ -161,7 +153,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime_dir = own_prefix.then(|| eal.runtime_dir());
     let code = match run(&args) {
         Ok(doc) => match &args.json {
             Some(path) => match std::fs::write(path, format!("{doc:#}\n")) {
@@ -181,11 +172,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    drop(eal);
-    if let Some(dir) = runtime_dir.filter(|d| !d.is_empty()) {
-        // Only the directory of the prefix chosen above; a failure is harmless.
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    op25b_bench::stop_eal(eal, split.own_prefix);
     code
 }
 
