@@ -2,6 +2,8 @@
 //!
 //! - [`wire`]: smoltcp-style checked views over Ethernet, VLAN tags, PPPoE,
 //!   IPv4, IPv6 (with extension headers), TCP and ICMP.
+//! - [`fast`]: the verdict of the common frame (not TCP, or TCP on a port
+//!   that is not blocked) from a few header fields, before any full parse.
 //! - [`mod@parse`]: one frame to a small `Copy` summary, [`Parsed`].
 //! - [`verdict`]: the policy decision for a whole burst, stage by stage, and a
 //!   plain per-packet reference.
@@ -38,11 +40,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fast;
 pub mod parse;
 pub mod reply;
 pub mod verdict;
 pub mod wire;
 
+pub use fast::passes;
 pub use parse::{parse, parse_to, Family, Fragment, Outcome, Parsed, TcpInfo, UnparsedReason};
 pub use reply::{build_icmp, build_reply, build_rst, ReplyKind};
 pub use verdict::{

@@ -5,7 +5,8 @@ mod support;
 
 use classify::reply::{build_reply, reply_allowed, MAX_REPLY_LEN};
 use classify::{
-    classify_burst, classify_one, parse, Direction, Outcome, Parsed, ReplyKind, Verdict,
+    classify_burst, classify_one, parse, passes, Direction, ForwardReason, Outcome, Parsed,
+    ReplyKind, Verdict,
 };
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -187,6 +188,14 @@ fn check(tables: &policy::Tables, dir: Direction, frames: &[Vec<u8>]) -> Result<
         }
         if let Verdict::Reply { .. } = out[i] {
             prop_assert!(reply_allowed(&p).is_ok());
+        }
+        if passes(tables, dir, frame) {
+            prop_assert!(
+                matches!(out[i], Verdict::Forward(r) if !matches!(r, ForwardReason::Unparsed(_))),
+                "fast pass on frame {} that the full path gives {:?}",
+                i,
+                out[i]
+            );
         }
     }
     Ok(())

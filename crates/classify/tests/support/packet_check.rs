@@ -6,7 +6,8 @@ use super::config::CONFIG;
 use super::reference::check_reply;
 use classify::reply::{build_reply, reply_allowed, reply_len, MAX_REPLY_LEN};
 use classify::{
-    classify_burst, classify_one, parse, Direction, Outcome, Parsed, ReplyKind, Verdict,
+    classify_burst, classify_one, parse, passes, Direction, ForwardReason, Outcome, Parsed,
+    ReplyKind, Verdict,
 };
 use std::sync::OnceLock;
 
@@ -42,6 +43,13 @@ pub fn check_packet(frame: &[u8]) {
         }
         if let Verdict::Reply { .. } = reference {
             assert!(reply_allowed(&parsed).is_ok());
+        }
+        // The fast pass only ever short-cuts an uncounted forward.
+        if passes(tables, dir, frame) {
+            assert!(
+                matches!(reference, Verdict::Forward(r) if !matches!(r, ForwardReason::Unparsed(_))),
+                "fast pass on a frame the full path gives {reference:?}"
+            );
         }
     }
     let mut out = vec![0xa5u8; MAX_REPLY_LEN + 16];
