@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use classify::reply::MAX_REPLY_LEN;
 use classify::{
-    classify_burst, Direction, DropReason, ForwardReason, Parsed, ReplyKind, Verdict, MAX_BURST,
+    classify_burst, passes, Direction, DropReason, ForwardReason, Parsed, ReplyKind, Verdict,
+    MAX_BURST,
 };
 use dpdk::ring::Producer;
 use dpdk::{Burst, Mbuf, Mempool, QsbrReader, RcuCell, RxQueue, TxQueue};
@@ -57,7 +58,6 @@ pub struct Worker {
 /// The worker's scratch space, allocated once before the loop.
 struct State {
     rx: Burst,
-    fwd: Burst,
     replies: Burst,
     reply_kinds: [ReplyKind; MAX_BURST],
     parsed: [Parsed; MAX_BURST],
@@ -97,7 +97,6 @@ impl Worker {
         let rate = tables.read(&mut reader).tables.reply_rate_per_sec();
         let mut st = State {
             rx: Burst::new(),
-            fwd: Burst::new(),
             replies: Burst::new(),
             reply_kinds: [ReplyKind::Rst; MAX_BURST],
             parsed: [Parsed::EMPTY; MAX_BURST],
@@ -195,45 +194,65 @@ fn process(
     let d = &c.dir[di];
     d.rx.bump(n as u64);
 
-    // Stage 1: a contiguous view of each frame. Chained mbufs (rare: jumbo
-    // frames on small segments) are copied out whole, up to SCRATCH, so the
-    // parser sees their real length; they are still forwarded as they are.
-    // One pass over the mbuf headers (their first touch in this burst).
+    // Stage 1: the fast pass (classify::fast) over the burst, one look at each
+    // frame's headers: what it settles (not TCP, or TCP on a port that is not
+    // blocked: nearly everything) is forwarded as it is. The rest, the `slow`
+    // frames, get a contiguous view for the full path: chained mbufs (rare:
+    // jumbo frames on small segments) are copied out whole, up to SCRATCH, so
+    // the parser sees their real length; they are still forwarded as they are.
+    let tables = &generation.tables;
     let mut frames: [&[u8]; MAX_BURST] = [&[]; MAX_BURST];
-    let slots = st.rx.as_slice().iter().zip(st.scratch.iter_mut());
-    for ((m, slot), frame) in slots.zip(frames.iter_mut()) {
-        *frame = if m.is_contiguous() {
-            m.data()
+    let mut slow_at = [0u8; MAX_BURST];
+    let mut slow = 0;
+    let mut slots = st.scratch.iter_mut();
+    for (i, m) in st.rx.as_slice().iter().enumerate() {
+        let frame: &[u8] = if m.is_contiguous() {
+            let data = m.data();
+            if passes(tables, lane.dir, data) {
+                st.keep[i] = true;
+                continue;
+            }
+            data
         } else {
             c.multi_segment.bump(1);
-            m.copy_to(0, slot);
-            let slot: &[u8; SCRATCH] = slot;
-            &slot[..(m.pkt_len() as usize).min(SCRATCH)]
+            // A slot per frame is always there (MAX_BURST of each); were it
+            // not, the empty view would be forwarded and counted as unparsed.
+            match slots.next() {
+                Some(slot) => {
+                    m.copy_to(0, slot);
+                    let slot: &[u8; SCRATCH] = slot;
+                    &slot[..(m.pkt_len() as usize).min(SCRATCH)]
+                }
+                None => &[],
+            }
         };
+        frames[slow] = frame;
+        slow_at[slow] = i as u8;
+        slow += 1;
     }
 
-    // Stage 2: parse, look up and decide, over the whole burst.
+    // Stage 2: parse, look up and decide the slow frames, as a burst.
     classify_burst(
-        &generation.tables,
+        tables,
         lane.dir,
-        &frames[..n],
-        &mut st.parsed[..n],
-        &mut st.verdicts[..n],
+        &frames[..slow],
+        &mut st.parsed[..slow],
+        &mut st.verdicts[..slow],
     );
 
     // Stage 3: act. Replies are built into fresh mbufs; counters and samples.
     let counts = &generation.pool_counts[worker.min(generation.pool_counts.len() - 1)].0;
     let now = t0;
     let mut n_replies = 0;
-    for (i, frame) in frames.iter().enumerate().take(n) {
-        let p = &st.parsed[i];
+    for (j, frame) in frames.iter().enumerate().take(slow) {
+        let p = &st.parsed[j];
         let mut sample = |pool: u16, action: SampleAction| {
             let s = Sample::new(p, now, generation.number, pool, action, di as u8);
             if samples.enqueue(s).is_err() {
                 c.samples_dropped.bump(1);
             }
         };
-        st.keep[i] = match st.verdicts[i] {
+        st.keep[usize::from(slow_at[j])] = match st.verdicts[j] {
             Verdict::Forward(reason) => {
                 if matches!(reason, ForwardReason::Unparsed(_)) {
                     d.unparsed.bump(1);
@@ -286,13 +305,14 @@ fn process(
         };
     }
 
-    // Stage 4: originals to the peer port or freed, in arrival order.
-    for (i, m) in st.rx.drain().enumerate() {
-        if st.keep[i] {
-            let _ = st.fwd.push(m);
-        }
-    }
-    let sent = send(lane.fwd, &mut st.fwd, &d.dropped_tx_full);
+    // Stage 4: originals to the peer port (in arrival order) or freed.
+    let mut i = 0;
+    st.rx.retain(|_| {
+        let keep = st.keep[i];
+        i += 1;
+        keep
+    });
+    let sent = send(lane.fwd, &mut st.rx, &d.dropped_tx_full);
     d.forwarded.bump(sent as u64);
     if n_replies > 0 {
         let sent = send(lane.reply, &mut st.replies, &d.dropped_tx_full);
