@@ -1,6 +1,7 @@
 //! The worker loop: one tight loop per lcore (DPDK l2fwd/l3fwd), each burst in
-//! stages (VPP): receive -> classify the whole burst -> build the replies ->
-//! forward / reply / free -> transmit. No allocation, lock or system call.
+//! stages (VPP): receive -> the fast pass over the whole burst -> classify
+//! the frames it leaves -> build the replies -> forward / reply / free ->
+//! transmit. No allocation, lock or system call.
 //!
 //! Once per loop iteration the worker reports a quiescent state: the only
 //! point where it holds no reference into the published [`Generation`].
