@@ -134,6 +134,10 @@ pub fn load_str(file_name: &str, yaml: &[u8]) -> Result<Loaded, ConfigErrors> {
     }
     drop(tree);
     let config: Config = yaml::deserialize(text).map_err(|e| {
+        // A syntax error only the stricter reader sees is the author's to fix.
+        if let Some(syntax) = yaml::stricter_syntax_error(text) {
+            return one(syntax.pos.line, syntax.pos.column, "", syntax.message);
+        }
         one(
             e.pos.line,
             e.pos.column,

@@ -222,24 +222,38 @@ pub fn parse_tree(text: &str) -> Result<Option<Node>, RawError> {
     }
     if let Err(scan) = loaded {
         // Prefer libyaml's wording and position when it also rejects the text.
-        let mut err = serde_syntax_error(text).unwrap_or_else(|| RawError {
+        let err = serde_syntax_error(text).unwrap_or_else(|| RawError {
             pos: Pos::from_marker(*scan.marker()),
             message: scan.info().to_string(),
         });
-        let line = text
-            .lines()
-            .nth(err.pos.line.saturating_sub(1))
-            .unwrap_or("");
-        let here = line.chars().nth(err.pos.column.saturating_sub(1));
-        if here == Some('\t') || (line.starts_with('\t') && !err.message.contains("tab")) {
-            err.message
-                .push_str(" (a tab: YAML does not allow tabs for indentation; use spaces)");
-        }
-        return Err(err);
+        return Err(with_tab_hint(text, err));
     }
     Ok(builder
         .root
         .filter(|root| root.scalar() != Some(Scalar::Null)))
+}
+
+/// Adds a hint when a syntax error is at, or on a line starting with, a tab.
+fn with_tab_hint(text: &str, mut err: RawError) -> RawError {
+    let line = text
+        .lines()
+        .nth(err.pos.line.saturating_sub(1))
+        .unwrap_or("");
+    let here = line.chars().nth(err.pos.column.saturating_sub(1));
+    if here == Some('\t') || (line.starts_with('\t') && !err.message.contains("tab")) {
+        err.message
+            .push_str(" (a tab: YAML does not allow tabs for indentation; use spaces)");
+    }
+    err
+}
+
+/// The syntax error libyaml (`serde_yaml`) finds in `text` that `yaml-rust2`
+/// let through, if any: libyaml is the stricter reader in places (a line
+/// holding only a tab, for one), and the typed parse uses it. Called only
+/// when the typed parse of a validated tree failed, so valid configs are not
+/// read a third time.
+pub fn stricter_syntax_error(text: &str) -> Option<RawError> {
+    serde_syntax_error(text).map(|err| with_tab_hint(text, err))
 }
 
 /// The syntax error `serde_yaml` reports for `text`, if any.

@@ -163,3 +163,27 @@ fn a_control_character_is_rejected_at_its_position() {
         panic!("{e}");
     }
 }
+
+/// Proptest finding (`robustness.rs`, mutated example): a line holding only a
+/// tab passes `yaml-rust2` (a blank line) but libyaml, which the typed parse
+/// uses, rejects it; the author got "the YAML readers disagree; please report
+/// this config" instead of libyaml's positioned syntax error.
+#[test]
+fn a_syntax_error_only_libyaml_sees_is_reported_at_its_position() {
+    let example = include_str!("../../../configs/example.yaml");
+    let after_version = example
+        .find("version: 1\n")
+        .expect("the example has a version")
+        + 11;
+    let yaml = format!(
+        "{}\t\n{}",
+        &example[..after_version],
+        &example[after_version..]
+    );
+    let line = 1 + yaml[..after_version].matches('\n').count();
+    let errors = policy::load_str("c.yaml", yaml.as_bytes()).expect_err("rejected");
+    let e = &errors.errors()[0];
+    assert_eq!(e.line, line, "{e}");
+    assert!(e.message.contains("tab"), "{e}");
+    assert!(!e.message.contains("YAML readers disagree"), "{e}");
+}
