@@ -146,7 +146,7 @@ mod tests {
         policy::load_str("t.yaml", yaml.as_bytes()).unwrap().tables
     }
 
-    const CONFIG: &str = "version: 1\npools:\n  - name: dynamic\n    mode: enforce\n    prefixes: [198.51.100.0/24, 2001:db8:1::/48]\n";
+    const CONFIG: &str = "version: 1\npools:\n  - name: dynamic\n    mode: enforce\n    prefixes: [198.51.100.0/24, 2001:db8:1::/48]\ninbound:\n  enabled: true\n";
 
     /// An untagged IPv4 TCP segment 198.51.100.7:40000 -> 192.0.2.80:`dport`.
     fn v4_tcp(dport: u16) -> Vec<u8> {
@@ -177,8 +177,14 @@ mod tests {
             )));
         }
         assert!(!passes(&t, Direction::Outbound, &v4_tcp(25)));
-        // Inbound, the source port counts: 40000 is not blocked.
+        // Inbound (the rule is on), the source port counts: 40000 is not blocked.
         assert!(passes(&t, Direction::Inbound, &v4_tcp(25)));
+        let mut from_25 = v4_tcp(40000);
+        from_25[34..36].copy_from_slice(&25u16.to_be_bytes());
+        assert!(!passes(&t, Direction::Inbound, &from_25));
+        // With the inbound rule off, every inbound segment is forwarded.
+        let off = tables(&CONFIG.replace("enabled: true", "enabled: false"));
+        assert!(passes(&off, Direction::Inbound, &from_25));
     }
 
     #[test]

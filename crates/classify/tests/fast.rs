@@ -8,7 +8,7 @@ mod support;
 use classify::{classify_one, passes, Direction, ForwardReason, Verdict};
 use policy::Tables;
 use support::config::{tables, CONFIG, SCOPED_CONFIG};
-use support::frames::{icmp_frame, udp_frame, Encap, Seg};
+use support::frames::{icmp_frame, udp_frame, wrap, Encap, Seg, ROUTER_MAC};
 
 const DIRS: [Direction; 2] = [Direction::Outbound, Direction::Inbound];
 
@@ -30,6 +30,33 @@ fn frames(encap: &Encap) -> Vec<(String, Vec<u8>, bool)> {
         }
         let blocked = Seg::syn(src, dst, 25);
         out.push((format!("{fam} tcp/25"), blocked.frame(encap), false));
+        if v6 {
+            // Extension headers directly after the fixed header take the full
+            // parse whatever the port: the atomic and the first fragment, a
+            // routing header with segments left, destination options.
+            let ip = blocked.ip_packet();
+            for (what, next, ext) in [
+                ("atomic fragment", 44, [6, 0, 0, 0, 0, 0, 0, 1]),
+                ("first fragment", 44, [6, 0, 0, 1, 0, 0, 0, 2]),
+                ("routing", 43, [6, 0, 4, 1, 0, 0, 0, 0]),
+                ("destination options", 60, [6, 0, 1, 4, 0, 0, 0, 0]),
+            ] {
+                let mut p = ip.clone();
+                p[6] = next;
+                let len = u16::from_be_bytes([p[4], p[5]]) + 8;
+                p[4..6].copy_from_slice(&len.to_be_bytes());
+                p.splice(40..40, ext);
+                for (port, name) in [(25u16, "tcp/25"), (443, "tcp/443")] {
+                    let mut q = p.clone();
+                    q[48 + 2..48 + 4].copy_from_slice(&port.to_be_bytes());
+                    out.push((
+                        format!("{fam} {name} after {what}"),
+                        wrap(encap, ROUTER_MAC, &q, true),
+                        false,
+                    ));
+                }
+            }
+        }
         out.push((
             format!("{fam} udp/53"),
             udp_frame(encap, src, dst, 53),
@@ -86,19 +113,25 @@ fn inbound_uses_the_source_port_and_the_inbound_rule() {
 
 #[test]
 fn no_single_octet_change_or_truncation_breaks_the_contract() {
-    let t = tables(CONFIG);
+    // With the inbound rule on (CONFIG) and off, with two blocked ports (SCOPED_CONFIG).
+    for yaml in [CONFIG, SCOPED_CONFIG] {
+        mutate_all(&tables(yaml));
+    }
+}
+
+fn mutate_all(t: &Tables) {
     for (name, encap) in Encap::all() {
         for (what, frame, _) in frames(&encap) {
             let what = format!("{name} {what}");
             for cut in 0..frame.len() {
-                check_contract(&t, &frame[..cut], &format!("{what} cut at {cut}"));
+                check_contract(t, &frame[..cut], &format!("{what} cut at {cut}"));
             }
             // Every value at every offset of the headers (the first 80 octets).
             let mut f = frame.clone();
             for at in 0..frame.len().min(80) {
                 for byte in 0..=255u8 {
                     f[at] = byte;
-                    check_contract(&t, &f, &format!("{what} octet {at} = {byte:#04x}"));
+                    check_contract(t, &f, &format!("{what} octet {at} = {byte:#04x}"));
                 }
                 f[at] = frame[at];
             }

@@ -25,6 +25,7 @@ use crate::sample::{Sample, SampleAction};
 use crate::stats::{Counter, WorkerCounters};
 
 const _: () = assert!(MAX_BURST == dpdk::MAX_BURST, "one burst size end to end");
+const _: () = assert!(MAX_BURST <= 256, "frame indexes in a burst are u8");
 
 /// How often a partial tx_burst is retried before the rest is dropped.
 pub const TX_RETRIES: usize = 8;
