@@ -59,7 +59,8 @@ fixtures:
 clean:
 	$(CARGO) clean
 
-# Benchmarks (about 10 minutes; not part of `make test`): op25bd against
+# Benchmarks (186 s on the 2-core dev VM, plus the release build; not part
+# of `make test`): op25bd against
 # dpdk-testpmd on the same virtual devices, latency at paced loads and during
 # table swaps, our LPM against rte_fib/rte_fib6, swap cost. Writes
 # bench/results/latest.json, bench/results/*.png and bench/RESULTS.md.
