@@ -22,55 +22,51 @@ use crate::verdict::Direction;
 use crate::wire::ethernet::{ethertype, is_vlan_tpid};
 use crate::wire::ip_protocol;
 use crate::wire::pppoe::ppp_protocol;
+use crate::wire::{EthernetFrame, Ipv4Packet, Ipv6Packet, PppoeHeader, TcpSegment, VlanTag};
 use policy::Tables;
 
 /// VLAN tags the fast pass walks (802.1Q, QinQ); deeper stacks take the full parse.
 pub const FAST_VLAN_TAGS: usize = 2;
 
-#[inline(always)]
-fn be16(data: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([data[at], data[at + 1]])
-}
-
 /// True when the frame is certainly forwarded unchanged and uncounted under
 /// `tables` in direction `dir` (see the module documentation). Never panics.
+///
+/// Every header goes through the same checked views ([`crate::wire`]) as the
+/// full parse, so a header the parser would call malformed never passes.
 #[inline]
 pub fn passes(tables: &Tables, dir: Direction, frame: &[u8]) -> bool {
-    let len = frame.len();
-    if len < 14 {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
         return false;
-    }
-    let mut ether_type = be16(frame, 12);
-    let mut offset = 14;
+    };
+    let mut ether_type = eth.ethertype();
+    let mut offset = EthernetFrame::<&[u8]>::HEADER_LEN;
     for _ in 0..FAST_VLAN_TAGS {
         if !is_vlan_tpid(ether_type) {
             break;
         }
-        if len < offset + 4 {
+        let Ok(tag) = VlanTag::new_checked(&frame[offset..]) else {
             return false;
-        }
-        ether_type = be16(frame, offset + 2);
-        offset += 4;
+        };
+        ether_type = tag.ethertype();
+        offset += VlanTag::<&[u8]>::HEADER_LEN;
     }
-    // Where the IP packet starts, where its bytes end, and its version.
-    let (l3, limit, v4) = match ether_type {
-        ethertype::IPV4 => (offset, len, true),
-        ethertype::IPV6 => (offset, len, false),
+    // The IP packet (up to the PPPoE LENGTH, as the parser bounds it) and its version.
+    let (packet, v4) = match ether_type {
+        ethertype::IPV4 => (&frame[offset..], true),
+        ethertype::IPV6 => (&frame[offset..], false),
         ethertype::PPPOE_SESSION => {
-            // RFC 2516 §6: VER/TYPE 0x11, CODE 0, LENGTH within the frame, an
-            // uncompressed two-octet PPP protocol field.
-            if len < offset + 8 || frame[offset] != 0x11 || frame[offset + 1] != 0 {
+            let Ok(pppoe) = PppoeHeader::new_checked(&frame[offset..]) else {
                 return false;
-            }
-            let end = offset + 6 + usize::from(be16(frame, offset + 4));
-            if end > len || end < offset + 8 || frame[offset + 6] & 1 == 1 {
-                return false;
-            }
-            match be16(frame, offset + 6) {
-                ppp_protocol::IPV4 => (offset + 8, end, true),
-                ppp_protocol::IPV6 => (offset + 8, end, false),
+            };
+            let payload = offset + PppoeHeader::<&[u8]>::HEADER_LEN;
+            let ip = payload + 2..payload + usize::from(pppoe.length());
+            match pppoe.ppp_protocol() {
+                Some((ppp_protocol::IPV4, 2)) => (&frame[ip], true),
+                Some((ppp_protocol::IPV6, 2)) => (&frame[ip], false),
                 // LCP, IPCP, authentication: the session's control plane, not IP.
-                _ => return true,
+                Some((_, 2)) => return true,
+                // A compressed protocol field (it may be IP), or none.
+                _ => return false,
             }
         }
         // A third tag: the full parse walks (and bounds) deep stacks.
@@ -78,61 +74,46 @@ pub fn passes(tables: &Tables, dir: Direction, frame: &[u8]) -> bool {
         // ARP, PPPoE discovery, LLDP, any other EtherType: not IP.
         _ => return true,
     };
-    let packet = &frame[l3..limit];
-    let segment = if v4 {
-        // RFC 791 §3.1, checked as `Ipv4Packet::new_checked` does.
-        if packet.len() < 20 || packet[0] >> 4 != 4 {
+    if v4 {
+        let Ok(ip) = Ipv4Packet::new_checked(packet) else {
             return false;
-        }
-        let header_len = usize::from(packet[0] & 0x0f) * 4;
-        let total = usize::from(be16(packet, 2));
-        if header_len < 20 || total < header_len || total > packet.len() {
-            return false;
-        }
-        if packet[9] != ip_protocol::TCP {
+        };
+        if ip.protocol() != ip_protocol::TCP {
             // Not TCP (any fragment of it too): forwarded by rule 1.
             return true;
         }
-        if be16(packet, 6) & 0x3fff != 0 {
-            // A TCP fragment: RFC 1858 checks in the full parse.
-            return false;
-        }
-        &packet[header_len..total]
+        // A TCP fragment: RFC 1858 checks in the full parse.
+        !ip.more_frags() && ip.frag_offset_units() == 0 && tcp_passes(tables, dir, ip.payload())
     } else {
-        // RFC 8200 §3, checked as `Ipv6Packet::new_checked` does.
-        if packet.len() < 40 || packet[0] >> 4 != 6 {
+        let Ok(ip) = Ipv6Packet::new_checked(packet) else {
             return false;
-        }
-        let end = 40 + usize::from(be16(packet, 4));
-        if end > packet.len() {
-            return false;
-        }
-        match packet[6] {
-            ip_protocol::TCP => &packet[40..end],
+        };
+        match ip.next_header() {
+            ip_protocol::TCP => tcp_passes(tables, dir, ip.payload()),
             // Extension headers: the full parse walks them.
             ip_protocol::HOP_BY_HOP
             | ip_protocol::IPV6_ROUTING
             | ip_protocol::IPV6_DEST_OPTIONS
-            | ip_protocol::IPV6_FRAGMENT => return false,
-            _ => return true,
+            | ip_protocol::IPV6_FRAGMENT => false,
+            _ => true,
         }
-    };
-    // RFC 9293 §3.1: the fixed header, and a data offset within the segment.
-    if segment.len() < 20 {
-        return false;
     }
-    let header_len = usize::from(segment[12] >> 4) * 4;
-    if header_len < 20 || header_len > segment.len() {
+}
+
+/// A whole TCP header (RFC 9293 §3.1) on a port the policy does not look at
+/// in this direction, or any inbound segment when the inbound rule is off.
+#[inline(always)]
+fn tcp_passes(tables: &Tables, dir: Direction, segment: &[u8]) -> bool {
+    let Ok(tcp) = TcpSegment::new_checked(segment) else {
+        return false;
+    };
+    if !tcp.is_complete() {
         return false;
     }
     let port = match dir {
-        Direction::Outbound => be16(segment, 2),
-        Direction::Inbound => {
-            if !tables.inbound_enabled() {
-                return true;
-            }
-            be16(segment, 0)
-        }
+        Direction::Outbound => tcp.dst_port(),
+        Direction::Inbound if !tables.inbound_enabled() => return true,
+        Direction::Inbound => tcp.src_port(),
     };
     !tables.blocked_ports().contains(port)
 }
