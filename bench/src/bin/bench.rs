@@ -841,6 +841,8 @@ fn results_md(doc: &Value) -> String {
     s.push_str(
         "|-----|-----------:|------------:|-------------:|------:|------:|------:|----------------------|\n",
     );
+    // The ratio the classifier alone allows, per mix, for the line under the table.
+    let mut bounds = Vec::new();
     if let Some(mixes) = r["mixes"].as_object() {
         for (name, x) in mixes {
             let l = &x["latency_ns"];
@@ -866,31 +868,28 @@ fn results_md(doc: &Value) -> String {
                 l["p999"],
                 l["max"]
             ));
-        }
-    }
-    if let Some(mixes) = r["mixes"].as_object() {
-        let bounds: Vec<String> = mixes
-            .iter()
-            .filter_map(|(name, x)| {
-                let io = 1000.0 / x["testpmd_mpps"].as_f64().filter(|m| *m > 0.0)?;
-                let classify = r["classify"]["mixes"][name.as_str()]["worker_ns_per_frame_min"].as_f64()?;
-                Some(format!(
+            let io = x["testpmd_mpps"]
+                .as_f64()
+                .filter(|m| *m > 0.0)
+                .map(|m| 1000.0 / m);
+            if let (Some(io), Some(classify)) = (io, c["worker_ns_per_frame_min"].as_f64()) {
+                bounds.push(format!(
                     "{name} {:.2} = {io:.1} / ({io:.1} + {classify:.1}), where 0.95 would leave {:.1} ns",
                     io / (io + classify),
                     io / 0.95 - io
-                ))
-            })
-            .collect();
-        if !bounds.is_empty() {
-            s.push_str(&format!(
-                "\nThe ratio the classifier alone allows: were op25bd's I/O and loop exactly testpmd's, \
-                 the worker path's own cost (measured without I/O, frames in cache) would still hold it to \
-                 testpmd ns / (testpmd ns + worker path ns): {}. \
-                 On these virtual devices testpmd's whole cost per frame is net_pcap's copy and net_null's free, \
-                 so a ratio of 0.95 leaves about 5 % of that for all of classification.\n",
-                bounds.join("; ")
-            ));
+                ));
+            }
         }
+    }
+    if !bounds.is_empty() {
+        s.push_str(&format!(
+            "\nThe ratio the classifier alone allows: were op25bd's I/O and loop exactly testpmd's, \
+             the worker path's own cost (measured without I/O, frames in cache) would still hold it to \
+             testpmd ns / (testpmd ns + worker path ns): {}. \
+             On these virtual devices testpmd's whole cost per frame is net_pcap's copy and net_null's free, \
+             so a ratio of 0.95 leaves about 5 % of that for all of classification.\n",
+            bounds.join("; ")
+        ));
     }
     s.push_str("\n![throughput per mix](results/throughput.png)\n\n");
     let lat = &doc["latency"];

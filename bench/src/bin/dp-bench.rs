@@ -274,17 +274,14 @@ impl Rig {
     /// Frees whatever came out of the appliance; returns how many frames.
     fn drain(&mut self, burst: &mut Burst) -> u64 {
         let mut n = 0;
-        for rx in [&mut self.rx_a] {
-            loop {
-                let got = rx.rx_burst_into(burst);
-                n += got as u64;
-                burst.clear();
-                if got < dpdk::MAX_BURST {
-                    break;
-                }
+        loop {
+            let got = self.rx_a.rx_burst_into(burst);
+            n += got as u64;
+            burst.clear();
+            if got < dpdk::MAX_BURST {
+                return n;
             }
         }
-        n
     }
 
     /// Once the worker has stopped: frees what the appliance sent out and what
