@@ -1,5 +1,5 @@
-//! dp-bench: the op25b dataplane in-process, over DPDK ring ports, for what a
-//! pcap replay cannot show:
+//! dp-bench: the op25b dataplane in-process (access port a DPDK ring port, core
+//! port net_null), for what a pcap replay cannot show:
 //!
 //! 1. **Latency** at paced loads. An injector on the main lcore builds frames of
 //!    the benchmark mix into mbufs and offers them at a fixed rate (TSC-paced:
@@ -78,7 +78,7 @@ const DEFAULT_EAL: &[&str] = &[
     name = "dp-bench",
     about = "Latency of op25b's worker at paced loads and during table swaps, and the cost of a swap",
     long_about = "Latency of op25b's worker loop at 10/50/90 % of the rig's maximum rate and during \
-continuous table swaps (ring ports, TSC-paced injector on the main lcore, worker on lcore 1), \
+continuous table swaps (access port a ring port, core port net_null, TSC-paced injector on the main lcore, worker on lcore 1), \
 and the cost of a swap (load + compile time, publish + grace period, peak memory) for \
 synthetic configs of several sizes. EAL options, if any, come first and end with `--`; \
 without them the EAL runs with --no-huge --no-pci --no-shconf -l 0-1 -m 512."
@@ -182,7 +182,8 @@ fn run(args: &Args) -> Result<Value, String> {
     Ok(json!({ "latency": latency, "swap": swap }))
 }
 
-/// Back-to-back ring ports: the appliance's pair and the injector's two ports.
+/// The appliance's pair (access: a ring port back to back with the injector's
+/// port; core: net_null) and the injector's port.
 struct Rig {
     pair: Pair,
     lcore: u32,
@@ -843,7 +844,7 @@ fn latency_bench(args: &Args) -> Result<Value, String> {
         "unpaced_max_mpps": unpaced_pps / 1e6,
         "limited_by": limited_by,
         "miss_tolerance": replay::MISS_TOLERANCE,
-        "method": "ring ports; TSC-paced injector on the main lcore (frames built into mbufs, offered in bursts of what is due); op25b's Worker::run on lcore 1; the maximum is the unpaced rate received; offered = what the injector put on the access ring (refused frames included), received = the worker's rx counter; max = the lower of the unpaced rate and what a run paced at it received; a phase more than miss_tolerance below its target is marked missed, limited by the injector (offered short) or the worker (received short); CPU shares from /proc schedstat",
+        "method": "access port: a ring port; core port: net_null; TSC-paced injector on the main lcore (frames built into mbufs, offered in bursts of what is due); op25b's Worker::run on lcore 1; the maximum is the unpaced rate received; offered = what the injector put on the access ring (refused frames included), received = the worker's rx counter; max = the lower of the unpaced rate and what a run paced at it received; a phase more than miss_tolerance below its target is marked missed, limited by the injector (offered short) or the worker (received short); CPU shares from /proc schedstat",
         "phases": phases.iter().map(Phase::to_json).collect::<Vec<_>>(),
     }))
 }
@@ -920,7 +921,7 @@ fn swap_cost(args: &Args) -> Result<Value, String> {
         ));
     }
     Ok(json!({
-        "method": "policy::load_str (YAML parse, validation, compilation) timed; then Dataplane::publish on a running dataplane (idle worker polling ring ports); peak = VmHWM after reset through /proc/self/clear_refs",
+        "method": "policy::load_str (YAML parse, validation, compilation) timed; then Dataplane::publish on a running dataplane (idle worker polling its ports); peak = VmHWM after reset through /proc/self/clear_refs",
         "sizes": sizes,
     }))
 }
